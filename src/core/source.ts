@@ -1,0 +1,215 @@
+import { type Document, isMap, isScalar, LineCounter, parseDocument } from 'yaml';
+import type { z } from 'zod';
+
+/**
+ * YAML parsed with positions kept, so validation problems can be reported as
+ * `file:line path: expected X, got Y`. Shared by the config and the policy loader.
+ */
+export interface LocatedDocument {
+  readonly file: string;
+  /** The plain JS value of the document (undefined for an empty file). */
+  readonly value: unknown;
+  /** YAML syntax errors, already located. */
+  readonly syntaxErrors: readonly string[];
+  /** 1-based line of the node at `path`, or of its closest existing ancestor. */
+  lineOf(path: readonly PropertyKey[]): number;
+  /** 1-based line of the key `key` inside the map at `path` (for unknown-key errors). */
+  keyLineOf(path: readonly PropertyKey[], key: string): number;
+}
+
+export function parseLocatedYaml(text: string, file: string): LocatedDocument {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const lineAt = (offset: number | undefined): number =>
+    offset === undefined ? 1 : lineCounter.linePos(offset).line;
+  const syntaxErrors = doc.errors.map(
+    (error) => `${file}:${lineAt(error.pos[0])} ${error.message.split('\n')[0] ?? 'invalid YAML'}`,
+  );
+  return {
+    file,
+    value: syntaxErrors.length > 0 ? undefined : doc.toJS({ maxAliasCount: 100 }),
+    syntaxErrors,
+    lineOf: (path) => lineAt(nodeOffset(doc, path)),
+    keyLineOf(path, key) {
+      const parent = doc.getIn(path.map(String), true);
+      if (isMap(parent)) {
+        const pair = parent.items.find((item) => isScalar(item.key) && String(item.key.value) === key);
+        const range = pair && isScalar(pair.key) ? pair.key.range : undefined;
+        if (range) return lineAt(range[0]);
+      }
+      return lineAt(nodeOffset(doc, path));
+    },
+  };
+}
+
+function nodeOffset(doc: Document, path: readonly PropertyKey[]): number | undefined {
+  for (let depth = path.length; depth >= 0; depth--) {
+    const prefix = path.slice(0, depth).map((part) => (typeof part === 'number' ? part : String(part)));
+    const node = depth === 0 ? doc.contents : doc.getIn(prefix, true);
+    const range = (node as { range?: [number, number, number] } | null | undefined)?.range;
+    if (range) return range[0];
+  }
+  return undefined;
+}
+
+/** Renders a path as `collectors[0].options.sql`. */
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const part of path) {
+    if (typeof part === 'number') out += `[${part}]`;
+    else out += out === '' ? String(part) : `.${String(part)}`;
+  }
+  return out === '' ? '(root)' : out;
+}
+
+/**
+ * Turns zod issues into located one-line problems. `base` prefixes every path when the
+ * validated value sits inside the document (plugin options validated in a second pass).
+ */
+export function locateIssues(
+  issues: readonly z.core.$ZodIssue[],
+  doc: LocatedDocument,
+  schema: z.ZodType,
+  base: readonly PropertyKey[] = [],
+): string[] {
+  const problems: string[] = [];
+  for (const issue of issues) {
+    const local = issue.path as PropertyKey[];
+    const path = [...base, ...local];
+    if (issue.code === 'unrecognized_keys') {
+      const known = knownKeysAt(schema, local);
+      for (const key of issue.keys) {
+        const hint = closest(key, known);
+        const suffix = hint
+          ? ` (did you mean "${hint}"?)`
+          : known.length > 0
+            ? ` (known keys: ${known.join(', ')})`
+            : '';
+        problems.push(
+          `${doc.file}:${doc.keyLineOf(path, key)} ${formatPath([...path, key])}: unknown key${suffix}`,
+        );
+      }
+      continue;
+    }
+    if (issue.code === 'invalid_union' && issue.errors.length > 0) {
+      // Report the branch that got furthest instead of an opaque "invalid input".
+      const best = [...issue.errors].sort((a, b) => a.length - b.length)[0] ?? [];
+      const nested = best.map((inner) => ({ ...inner, path: [...local, ...inner.path] }));
+      if (nested.length > 0) {
+        problems.push(...locateIssues(nested as z.core.$ZodIssue[], doc, schema, base));
+        continue;
+      }
+    }
+    const actual = valueAt(doc.value, path);
+    problems.push(`${doc.file}:${doc.lineOf(path)} ${formatPath(path)}: ${describeIssue(issue, actual)}`);
+  }
+  return problems;
+}
+
+function describeIssue(issue: z.core.$ZodIssue, actual: { found: boolean; value: unknown }): string {
+  const got = actual.found ? describeValue(actual.value) : 'nothing (required key is missing)';
+  switch (issue.code) {
+    case 'invalid_type':
+      return `expected ${issue.expected}, got ${got}`;
+    case 'invalid_value':
+      return `expected one of ${issue.values.map((value) => JSON.stringify(value)).join(' | ')}, got ${got}`;
+    case 'too_small':
+      return `expected ${issue.origin === 'array' ? 'at least' : '>='} ${String(issue.minimum)}${issue.origin === 'array' ? ' items' : ''}, got ${got}`;
+    case 'too_big':
+      return `expected ${issue.origin === 'array' ? 'at most' : '<='} ${String(issue.maximum)}${issue.origin === 'array' ? ' items' : ''}, got ${got}`;
+    case 'invalid_format':
+      return `expected ${issue.format}, got ${got}`;
+    default:
+      return issue.message;
+  }
+}
+
+function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a mapping';
+  if (typeof value === 'string')
+    return `string ${JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value)}`;
+  return `${typeof value} ${String(value)}`;
+}
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): { found: boolean; value: unknown } {
+  let current: unknown = root;
+  for (const part of path) {
+    if (current === null || typeof current !== 'object' || !(part in (current as object))) {
+      return { found: false, value: undefined };
+    }
+    current = (current as Record<PropertyKey, unknown>)[part];
+  }
+  return { found: true, value: current };
+}
+
+interface SchemaDef {
+  type: string;
+  shape?: Record<string, z.ZodType>;
+  innerType?: z.ZodType;
+  element?: z.ZodType;
+  in?: z.ZodType;
+  options?: z.ZodType[];
+  valueType?: z.ZodType;
+  getter?: () => z.ZodType;
+}
+
+function defOf(schema: z.ZodType): SchemaDef {
+  return (schema as unknown as { _zod: { def: SchemaDef } })._zod.def;
+}
+
+/** Collects the object keys a schema accepts at `path` (best effort, for "did you mean"). */
+export function knownKeysAt(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
+  const keys = new Set<string>();
+  const visit = (node: z.ZodType, rest: readonly PropertyKey[], depth: number): void => {
+    if (depth > 32) return;
+    const def = defOf(node);
+    const inner = def.innerType ?? def.in ?? def.getter?.();
+    if (inner) return visit(inner, rest, depth + 1);
+    if (def.options) {
+      for (const option of def.options) visit(option, rest, depth + 1);
+      return;
+    }
+    if (rest.length === 0) {
+      if (def.shape) for (const key of Object.keys(def.shape)) keys.add(key);
+      return;
+    }
+    const [head, ...tail] = rest;
+    if (def.shape && typeof head === 'string' && def.shape[head]) visit(def.shape[head], tail, depth + 1);
+    else if (def.element && typeof head === 'number') visit(def.element, tail, depth + 1);
+    else if (def.valueType) visit(def.valueType, tail, depth + 1);
+  };
+  visit(schema, path, 0);
+  return [...keys].sort();
+}
+
+/** The known key within edit distance 2 (or a third of its length) of `key`, if any. */
+export function closest(key: string, known: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Number.POSITIVE_INFINITY;
+  for (const candidate of known) {
+    const distance = editDistance(key.toLowerCase(), candidate.toLowerCase());
+    if (distance < bestDistance) {
+      best = candidate;
+      bestDistance = distance;
+    }
+  }
+  const limit = Math.max(2, Math.floor(key.length / 3));
+  return bestDistance <= limit ? best : undefined;
+}
+
+function editDistance(a: string, b: string): number {
+  const previous = Array.from({ length: b.length + 1 }, (_, index) => index);
+  for (let i = 1; i <= a.length; i++) {
+    let diagonal = previous[0] as number;
+    previous[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const above = previous[j] as number;
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      previous[j] = Math.min(above + 1, (previous[j - 1] as number) + 1, diagonal + cost);
+      diagonal = above;
+    }
+  }
+  return previous[b.length] as number;
+}
