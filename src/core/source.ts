@@ -166,7 +166,10 @@ export function knownKeysAt(schema: z.ZodType, path: readonly PropertyKey[]): st
     if (depth > 32) return;
     const def = defOf(node);
     const inner = def.innerType ?? def.in ?? def.getter?.();
-    if (inner) return visit(inner, rest, depth + 1);
+    if (inner) {
+      visit(inner, rest, depth + 1);
+      return;
+    }
     if (def.options) {
       for (const option of def.options) visit(option, rest, depth + 1);
       return;
