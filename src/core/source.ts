@@ -114,6 +114,8 @@ function describeIssue(issue: z.core.$ZodIssue, actual: { found: boolean; value:
     case 'invalid_value':
       return `expected one of ${issue.values.map((value) => JSON.stringify(value)).join(' | ')}, got ${got}`;
     case 'too_small':
+      if (issue.origin === 'string')
+        return `expected a string of at least ${String(issue.minimum)} characters, got ${got}`;
       return `expected ${issue.origin === 'array' ? 'at least' : '>='} ${String(issue.minimum)}${issue.origin === 'array' ? ' items' : ''}, got ${got}`;
     case 'too_big':
       return `expected ${issue.origin === 'array' ? 'at most' : '<='} ${String(issue.maximum)}${issue.origin === 'array' ? ' items' : ''}, got ${got}`;

@@ -1,0 +1,26 @@
+import { readFileSync } from 'node:fs';
+import { Command } from 'commander';
+import { registerConfigCommand } from './commands/config.js';
+import { registerRunCommand } from './commands/run.js';
+
+/** The `vigil` command line. Each command lives in src/commands/ and registers itself here, explicitly. */
+const packageJson = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+  version: string;
+};
+
+const program = new Command()
+  .name('vigil')
+  .description(
+    'Self-healing daemon for data platforms: detects metric anomalies and runs audited, low-risk remediations.',
+  )
+  .version(packageJson.version, '-V, --version')
+  .showHelpAfterError()
+  .addHelpText(
+    'after',
+    '\nExamples:\n  $ vigil run -c examples/minimal.yaml\n  $ vigil config check examples/minimal.yaml',
+  );
+
+registerRunCommand(program);
+registerConfigCommand(program);
+
+await program.parseAsync(process.argv);
