@@ -3,9 +3,14 @@ import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { parseConfig } from '../src/config.js';
+import { systemClock } from '../src/core/clock.js';
+import { Daemon } from '../src/daemon.js';
 import { freePort, spawnVigil, type VigilProcess, waitForHttpUrl } from './support/process.js';
 import { REDIS_URL } from './support/redis.js';
+import { startThrowawayRedis } from './support/redis-server.js';
 import { waitFor } from './support/wait.js';
 
 let dir: string;
@@ -139,5 +144,53 @@ describe('vigil run (child process, real Redis)', () => {
       `  ${config}:4 http.port: expected >= 0, got number -1`,
       `  ${config}:5 shutdown_grace: expected a duration like 30s, 5m, 1h or 7d, got "forever"`,
     ]);
+  });
+});
+
+describe('Daemon (in process)', () => {
+  function configFor(redisUrl: string) {
+    return parseConfig(
+      `redis:\n  url: ${redisUrl}\n  max_retry_delay: 100ms\nhttp:\n  port: 0\nshutdown_grace: 2s\n`,
+      'x.yaml',
+      {},
+    );
+  }
+
+  it('has idempotent start and stop', async () => {
+    const daemon = new Daemon(configFor(REDIS_URL), {
+      logger: pino({ level: 'silent' }),
+      clock: systemClock,
+    });
+
+    await Promise.all([daemon.start(), daemon.start()]);
+    const url = daemon.url as string;
+    await waitFor('ready', async () => ((await status(`${url}/readyz`)).code === 200 ? true : undefined));
+    await Promise.all([daemon.stop(), daemon.stop()]);
+
+    await expect(fetch(`${url}/healthz`)).rejects.toThrow();
+  });
+
+  it('refuses to become ready on a Redis that may evict keys', async () => {
+    const evicting = await startThrowawayRedis(['--maxmemory-policy', 'allkeys-lru']);
+    const daemon = new Daemon(configFor(evicting.url), {
+      logger: pino({ level: 'silent' }),
+      clock: systemClock,
+    });
+    await daemon.start();
+
+    const body = await waitFor('eviction reason', async () => {
+      const { code, body } = await status(`${daemon.url}/readyz`);
+      return code === 503 && JSON.stringify(body).includes('maxmemory-policy') ? body : undefined;
+    });
+
+    expect(body).toEqual({
+      status: 'not-ready',
+      reasons: {
+        redis:
+          'redis maxmemory-policy is "allkeys-lru"; vigil needs "noeviction" (evicted lock keys cause double remediation)',
+      },
+    });
+    await daemon.stop();
+    await evicting.stop();
   });
 });

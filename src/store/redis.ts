@@ -66,7 +66,12 @@ export async function pingRedis(redis: Redis, timeoutMs: number): Promise<string
 export async function evictionProblem(redis: Redis): Promise<string | null> {
   try {
     const reply = (await redis.config('GET', 'maxmemory-policy')) as unknown;
-    const policy = Array.isArray(reply) ? String(reply[1]) : undefined;
+    // RESP2 and ioredis 6 give ["maxmemory-policy", value]; a RESP3 map decodes to an object.
+    const policy = Array.isArray(reply)
+      ? String(reply[1])
+      : reply && typeof reply === 'object'
+        ? String((reply as Record<string, unknown>)['maxmemory-policy'])
+        : undefined;
     if (policy === undefined || policy === 'noeviction') return null;
     return `redis maxmemory-policy is "${policy}"; vigil needs "noeviction" (evicted lock keys cause double remediation)`;
   } catch {
