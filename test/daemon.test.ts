@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
@@ -66,14 +67,22 @@ describe('vigil run (child process, real Redis)', () => {
     expect(vigil.logs().map((line) => line.msg)).toContain('vigil stopped');
   });
 
-  it('exits at once with 130 on a second signal', async () => {
-    const config = await writeConfig(`redis:\n  url: ${REDIS_URL}\nhttp:\n  port: 0\n`);
+  it('exits at once with 130 on a second signal while the first is still draining', async () => {
+    const config = await writeConfig(`redis:\n  url: ${REDIS_URL}\nhttp:\n  port: 0\nshutdown_grace: 20s\n`);
     const vigil = startVigil(config);
-    await waitForHttpUrl(vigil);
+    const url = new URL(await waitForHttpUrl(vigil));
+    // A request whose headers never finish keeps the HTTP server draining, so shutdown is in progress.
+    const socket = connect(Number(url.port), url.hostname);
+    await once(socket, 'connect');
+    socket.write('GET /healthz HTTP/1.1\r\nHost: vigil\r\n');
 
     vigil.child.kill('SIGTERM');
+    await waitFor('draining', () =>
+      vigil.logs().some((line) => line.msg === 'vigil stopping') ? true : undefined,
+    );
     vigil.child.kill('SIGINT');
     const exit = await vigil.exited;
+    socket.destroy();
 
     expect(exit.code).toBe(130);
     expect(vigil.logs().map((line) => line.msg)).toContain('second signal, exiting immediately');

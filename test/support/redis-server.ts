@@ -25,6 +25,7 @@ export async function startThrowawayRedis(
   const url = `redis://127.0.0.1:${chosen}`;
   await waitFor(`redis-server on ${chosen}`, async () => {
     const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    probe.on('error', () => undefined);
     try {
       await probe.connect();
       return (await probe.ping()) === 'PONG' ? true : undefined;
