@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { collectorRegistry } from './collectors/index.js';
 import { createRegistry, type Registry } from './core/plugin.js';
 
 /**
@@ -13,6 +14,6 @@ export interface PluginCatalog {
 }
 
 export const catalog: PluginCatalog = {
-  collectors: createRegistry<Validatable>('collector', []),
+  collectors: collectorRegistry,
   notifiers: createRegistry<Validatable>('notifier', []),
 };

@@ -35,18 +35,23 @@ describe('config', () => {
       '  port: "abc"',
       'shutdown_grace: 30 seconds',
       'collectors:',
-      '  - kind: bigquery-sql',
+      '  - kind: http-prob',
       '    interval: 5m',
-      '    options: {}',
       '  - interval: 1m',
+      '  - kind: bigquery-sql',
+      '    options:',
+      '      metric: vegas_line_coverage',
+      '      lookback: 4 weeks',
     ].join('\n');
 
     expect(problemsOf(text)).toEqual([
       'vigil.yaml:3 redis.key_prefx: unknown key (did you mean "key_prefix"?)',
       'vigil.yaml:5 http.port: expected number, got string "abc"',
       'vigil.yaml:6 shutdown_grace: expected a duration like 30s, 5m, 1h or 7d, got "30 seconds"',
-      'vigil.yaml:8 collectors[0].kind: unknown collector kind "bigquery-sql" (known: none)',
-      'vigil.yaml:11 collectors[1].kind: expected string, got nothing (required key is missing)',
+      'vigil.yaml:8 collectors[0].kind: unknown collector kind "http-prob" (did you mean "http-probe"?)',
+      'vigil.yaml:10 collectors[1].kind: expected string, got nothing (required key is missing)',
+      'vigil.yaml:12 collectors[2].options.query: expected string, got nothing (required key is missing)',
+      'vigil.yaml:14 collectors[2].options.lookback: expected a duration like 30s, 5m, 1h or 7d, got "4 weeks"',
     ]);
   });
 

@@ -12,6 +12,12 @@ export interface Sample {
   readonly labels: Labels;
   readonly timestamp: number;
   readonly value: number;
+  /**
+   * Context that is not part of the series identity (e.g. the deployed and main commits of a
+   * drift sample). Not stored in history; carried to the finding raised on this sample, whose
+   * `labels` include them, so policy rules and remediations can use them.
+   */
+  readonly annotations?: Labels;
 }
 
 /** Canonical identity of a series: `metric{a="1",b="2"}` with labels sorted by name. */
