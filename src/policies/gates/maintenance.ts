@@ -30,7 +30,7 @@ export const maintenanceGate: Gate = {
       if (opened === null) continue;
       const until = formatTime(opened + window.durationMs, context.now);
       return skip(
-        `maintenance window ${window.name} until ${until} (${window.cron} ${window.timezone}, ${formatDuration(window.durationMs)})`,
+        `maintenance window ${window.name} until ${until} UTC (${window.cron} ${window.timezone}, ${formatDuration(window.durationMs)})`,
       );
     }
     return pass('outside every maintenance window');
