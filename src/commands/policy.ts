@@ -173,7 +173,7 @@ export async function runPolicyExplain(
     }
     for (const [index, entry] of (decision.gates ?? []).entries()) {
       io.stdout.write(
-        `  ${index + 1}. ${entry.gate.padEnd(12)} ${entry.result.padEnd(14)} ${entry.reason}\n`,
+        `  ${String(index + 1).padStart(2)}. ${entry.gate.padEnd(12)} ${entry.result.padEnd(14)} ${entry.reason}\n`,
       );
     }
   }

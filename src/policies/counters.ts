@@ -70,14 +70,14 @@ export class CounterStore {
     const multi = this.redis.multi();
     for (const { kind, target } of pairs) {
       multi.get(this.key('cooldown', kind, target));
-      multi.zcount(this.key('runs', kind, target), now - HOUR, '+inf');
-      multi.zcount(this.key('runs', kind, target), now - DAY, '+inf');
+      multi.zcount(this.key('runs', kind, target), `(${now - HOUR}`, '+inf');
+      multi.zcount(this.key('runs', kind, target), `(${now - DAY}`, '+inf');
       multi.get(this.key('failures', kind, target));
       multi.get(this.key('breaker', kind, target));
     }
     for (const kind of kinds) {
-      multi.zcount(this.key('runs', kind), now - HOUR, '+inf');
-      multi.zcount(this.key('runs', kind), now - DAY, '+inf');
+      multi.zcount(this.key('runs', kind), `(${now - HOUR}`, '+inf');
+      multi.zcount(this.key('runs', kind), `(${now - DAY}`, '+inf');
     }
     const replies = await this.exec(multi);
     const targets: Record<string, TargetCounters> = {};

@@ -21,7 +21,7 @@ export type LoadResult =
 export function parsePolicy(text: string, file: string, options: LoadOptions = {}): LoadResult {
   const doc = parseYaml(text, file);
   if (typeof doc === 'string') return { ok: false, problems: [doc] };
-  if (doc.syntaxErrors.length > 0) return { ok: false, problems: doc.syntaxErrors };
+  if (doc.syntaxErrors.length > 0) return { ok: false, problems: byLine(doc.syntaxErrors, file) };
   if (doc.value === undefined || doc.value === null) {
     return {
       ok: false,
@@ -69,8 +69,13 @@ function parseYaml(text: string, file: string): LocatedDocument | string {
   }
 }
 
-/** Orders problems by line so a human can fix the file top to bottom (stable for equal lines). */
+/**
+ * Orders problems by line so a human can fix the file top to bottom (stable for equal lines),
+ * and keeps each on one line even when it quotes a key that contains a line break.
+ */
 function byLine(problems: readonly string[], file: string): string[] {
   const lineOf = (problem: string): number => Number.parseInt(problem.slice(file.length + 1), 10) || 0;
-  return [...problems].sort((a, b) => lineOf(a) - lineOf(b));
+  return [...problems]
+    .sort((a, b) => lineOf(a) - lineOf(b))
+    .map((problem) => problem.replace(/\r\n|\r|\n/g, '\\n'));
 }

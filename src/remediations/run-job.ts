@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineRemediation, isoDate, resourceName } from './types.js';
+import { defineRemediation, isCalendarDate, isoDate, resourceName } from './types.js';
 
 /** Runs a Cloud Run job over a date range, e.g. the grading backfill for the affected days. */
 export const runJob = defineRemediation({
@@ -8,10 +8,13 @@ export const runJob = defineRemediation({
   risk: 'low',
   params: z
     .strictObject({ job: resourceName, start_date: isoDate, end_date: isoDate })
-    // ISO dates compare correctly as strings.
-    .refine((params) => params.end_date >= params.start_date, {
-      message: 'expected end_date on or after start_date',
-      path: ['end_date'],
-    }),
+    // ISO dates compare correctly as strings; invalid dates are already reported on their own.
+    .refine(
+      (p) => !isCalendarDate(p.start_date) || !isCalendarDate(p.end_date) || p.end_date >= p.start_date,
+      {
+        message: 'expected end_date on or after start_date',
+        path: ['end_date'],
+      },
+    ),
   target: (params) => params.job,
 });

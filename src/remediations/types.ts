@@ -58,7 +58,7 @@ export const isoDate = z
   })
   .meta({ pattern: '^\\d{4}-\\d{2}-\\d{2}$' });
 
-function isCalendarDate(text: string): boolean {
+export function isCalendarDate(text: string): boolean {
   if (!/^\d{4}-\d{2}-\d{2}$/.test(text)) return false;
   const parsed = new Date(`${text}T00:00:00Z`);
   return !Number.isNaN(parsed.getTime()) && parsed.toISOString().slice(0, 10) === text;
