@@ -124,6 +124,13 @@ export class PolicyWatcher extends EventEmitter<WatcherEvents> {
     this.metrics.info.reset();
     this.metrics.info.set({ hash: result.snapshot.hash, file }, 1);
     logger.info({ file, hash: result.snapshot.hash, previousHash: previous?.hash }, 'policy applied');
+    for (const override of result.snapshot.overrides) {
+      if (overrideState(override, this.clock.now()) !== 'expired') continue;
+      logger.warn(
+        { file, override: override.id, line: override.line },
+        'policy lists an expired override; delete it',
+      );
+    }
     this.emit('applied', result.snapshot, previous);
     return { status: 'applied', snapshot: result.snapshot };
   }
