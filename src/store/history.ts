@@ -136,20 +136,81 @@ export class HistoryStore {
   }
 
   /** Marks points as anomalous (or not), so later baselines can leave them out. */
-  async flag(flags: readonly { series: SeriesKey; timestamp: number; anomalous: boolean }[]): Promise<void> {
-    for (let start = 0; start < flags.length; start += this.batchSize) {
-      const pipeline = this.redis.pipeline() as unknown as ScriptedRedis & { exec(): Promise<unknown> };
-      for (const entry of flags.slice(start, start + this.batchSize)) {
+  async flag(flags: readonly PointFlag[]): Promise<void> {
+    await this.commitDetection(flags, new Map());
+  }
+
+  /**
+   * Reads history and the detection state of the given state fields in one pipeline per batch,
+   * so a tick costs one round trip here however many series it evaluates.
+   */
+  async readForDetection(
+    series: readonly SeriesKey[],
+    points: number,
+    stateFields: readonly string[],
+  ): Promise<{ history: Map<SeriesKey, StoredSeries>; states: Map<string, string> }> {
+    const history = new Map<SeriesKey, StoredSeries>();
+    const states = new Map<string, string>();
+    const batches = Math.max(
+      Math.ceil(series.length / this.batchSize),
+      Math.ceil(stateFields.length / this.batchSize),
+    );
+    for (let b = 0; b < batches; b++) {
+      const batch = series.slice(b * this.batchSize, (b + 1) * this.batchSize);
+      const fields = stateFields.slice(b * this.batchSize, (b + 1) * this.batchSize);
+      const pipeline = this.redis.pipeline();
+      for (const key of batch) pipeline.zrange(this.keyOf(key), String(-points), '-1');
+      if (fields.length > 0) pipeline.hmget(this.stateKey(), ...fields);
+      const results = await execOrThrow(pipeline);
+      this.roundTrips++;
+      batch.forEach((key, index) => {
+        history.set(key, decode(key, (results[index] as string[] | undefined) ?? []));
+      });
+      const values = (results[batch.length] as (string | null)[] | undefined) ?? [];
+      fields.forEach((field, index) => {
+        const value = values[index];
+        if (value) states.set(field, value);
+      });
+    }
+    return { history, states };
+  }
+
+  /** Writes anomaly flags and detection states together, one round trip per batch. */
+  async commitDetection(flags: readonly PointFlag[], states: ReadonlyMap<string, string>): Promise<void> {
+    const entries = [...states];
+    const batches = Math.max(
+      Math.ceil(flags.length / this.batchSize),
+      Math.ceil(entries.length / this.batchSize),
+    );
+    for (let b = 0; b < batches; b++) {
+      const pipeline = this.redis.pipeline() as unknown as ScriptedRedis & {
+        exec(): Promise<unknown>;
+        hset(key: string, values: Record<string, string>): unknown;
+      };
+      for (const entry of flags.slice(b * this.batchSize, (b + 1) * this.batchSize)) {
         pipeline.vigilHistoryFlag(
           this.keyOf(entry.series),
           Math.trunc(entry.timestamp),
           entry.anomalous ? 1 : 0,
         );
       }
+      const chunk = entries.slice(b * this.batchSize, (b + 1) * this.batchSize);
+      if (chunk.length > 0) pipeline.hset(this.stateKey(), Object.fromEntries(chunk));
       await execOrThrow(pipeline);
       this.roundTrips++;
     }
   }
+
+  private stateKey(): string {
+    return `${this.settings.prefix}:detection-state`;
+  }
+}
+
+/** Sets or clears the anomaly flag of the point at `timestamp` in a series. */
+export interface PointFlag {
+  readonly series: SeriesKey;
+  readonly timestamp: number;
+  readonly anomalous: boolean;
 }
 
 function decode(key: SeriesKey, members: readonly string[]): StoredSeries {
