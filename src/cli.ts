@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { registerConfigCommand } from './commands/config.js';
+import { registerPolicyCommand } from './commands/policy.js';
 import { registerRunCommand } from './commands/run.js';
 
 /** The `vigil` command line. Each command lives in src/commands/ and registers itself here, explicitly. */
@@ -22,5 +23,6 @@ const program = new Command()
 
 registerRunCommand(program);
 registerConfigCommand(program);
+registerPolicyCommand(program);
 
 await program.parseAsync(process.argv);

@@ -5,6 +5,7 @@ import { CleanupStack } from './core/lifecycle.js';
 import type { Logger } from './core/logger.js';
 import { createMetricsRegistry, gauge, type MetricsRegistry } from './core/metrics.js';
 import { type ReadinessCheck, type RunningHttpServer, startHttpServer } from './http/server.js';
+import { PolicyWatcher } from './policies/watcher.js';
 import { createRedis, evictionProblem, pingRedis } from './store/redis.js';
 
 /**
@@ -36,6 +37,7 @@ export class Daemon {
   private starting: Promise<void> | undefined;
   private stopping: Promise<void> | undefined;
   private evictionReason: string | null = null;
+  private policy: PolicyWatcher | undefined;
 
   constructor(
     readonly config: Config,
@@ -62,6 +64,7 @@ export class Daemon {
     const { logger } = this.deps;
     logger.info({ replica: this.config.replica_id, config: this.config.source }, 'vigil starting');
     this.startRedis();
+    await this.startPolicy();
     this.http = await startHttpServer(this.config.http, {
       logger: logger.child({ component: 'http' }),
       metrics: this.metrics,
@@ -100,6 +103,33 @@ export class Daemon {
       check: async () => (await pingRedis(redis, 1_000)) ?? this.evictionReason,
     });
     this.cleanups.push('redis', () => closeRedis(redis));
+  }
+
+  /** Re-reads the policy file now (SIGHUP). A rejected edit keeps the policy in force. */
+  async reloadPolicy(): Promise<void> {
+    await this.policy?.reload();
+  }
+
+  private async startPolicy(): Promise<void> {
+    const file = this.config.policy_file;
+    if (!file) {
+      this.deps.logger.warn('no policy_file configured: findings are reported, nothing is remediated');
+      return;
+    }
+    const logger = this.deps.logger.child({ component: 'policy' });
+    const watcher = new PolicyWatcher({ file, registry: this.metrics, logger, clock: this.deps.clock });
+    this.policy = watcher;
+    let lastProblem = 'not loaded yet';
+    watcher.on('rejected', (problems) => {
+      lastProblem = problems[0] ?? 'invalid policy';
+    });
+    // An invalid policy at start leaves vigil alive but not ready; a valid edit makes it ready.
+    await watcher.start();
+    this.readinessChecks.push({
+      name: 'policy',
+      check: async () => (watcher.ready ? null : `policy ${file} not loaded: ${lastProblem}`),
+    });
+    this.cleanups.push('policy-watcher', () => watcher.stop());
   }
 
   private async doStop(): Promise<void> {

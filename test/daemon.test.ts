@@ -202,4 +202,31 @@ describe('Daemon (in process)', () => {
     await daemon.stop();
     await evicting.stop();
   });
+
+  it('is not ready until the policy file is valid, and picks up a fixed file without a restart', async () => {
+    const policyFile = join(dir, 'policy.yaml');
+    await writeFile(policyFile, 'mode: sometimes\n');
+    const config = parseConfig(
+      `redis:\n  url: ${REDIS_URL}\nhttp:\n  port: 0\npolicy_file: ${policyFile}\n`,
+      'x.yaml',
+      {},
+    );
+    const daemon = new Daemon(config, { logger: pino({ level: 'silent' }), clock: systemClock });
+    await daemon.start();
+
+    const before = await waitFor('policy reason', async () => {
+      const { code, body } = await status(`${daemon.url}/readyz`);
+      return code === 503 && 'policy' in (body.reasons as object) ? body : undefined;
+    });
+    await writeFile(policyFile, 'mode: dry-run\n');
+    await daemon.reloadPolicy();
+
+    expect((before.reasons as Record<string, string>).policy).toMatch(
+      /^policy .*policy\.yaml not loaded: .*policy\.yaml:1 mode: /,
+    );
+    await waitFor('ready', async () =>
+      (await status(`${daemon.url}/readyz`)).code === 200 ? true : undefined,
+    );
+    await daemon.stop();
+  });
 });

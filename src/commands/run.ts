@@ -39,6 +39,10 @@ function installProcessHandlers(daemon: Daemon, logger: Logger): void {
       () => exitAfterFlush(logger, 1),
     );
   };
+  process.on('SIGHUP', () => {
+    logger.info('SIGHUP received, reloading the policy');
+    void daemon.reloadPolicy();
+  });
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
   const onFatal = (error: unknown): void => {
