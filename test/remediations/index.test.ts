@@ -1,15 +1,10 @@
-import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { remediationRegistry } from '../../src/remediations/index.js';
+import { kindFiles } from '../support/registry.js';
 
 describe('remediationRegistry', () => {
   it('lists exactly one definition per kind file, named after the file', () => {
-    const files = readdirSync('src/remediations')
-      .filter((name) => name.endsWith('.ts') && name !== 'index.ts' && name !== 'types.ts')
-      .map((name) => name.replace(/\.ts$/, ''))
-      .sort();
-
-    expect(remediationRegistry.kinds).toEqual(files);
+    expect(remediationRegistry.kinds).toEqual(kindFiles('src/remediations'));
   });
 
   it('gives every kind a one-line summary and a risk level', () => {

@@ -36,8 +36,16 @@ export async function createTestRepo(): Promise<TestRepo> {
     work,
     bare,
     commit(count, message = 'change') {
-      for (let i = 0; i < count; i++)
-        git(work, 'commit', '--quiet', '--allow-empty', '-m', `${message} ${i}`);
+      // One fast-import process instead of one `git commit` per commit: 600 commits in ~0.1 s.
+      const parent = git(work, 'rev-parse', 'HEAD');
+      let stream = '';
+      for (let i = 0; i < count; i++) {
+        const text = `${message} ${i}\n`;
+        stream += `commit refs/heads/main\ncommitter t <t@example.com> ${1_700_000_000 + i} +0000\n`;
+        stream += `data ${Buffer.byteLength(text)}\n${text}${i === 0 ? `from ${parent}\n` : ''}\n`;
+      }
+      execFileSync('git', ['fast-import', '--quiet', '--force'], { cwd: work, input: stream });
+      git(work, 'reset', '--quiet', '--hard', 'main');
       git(work, 'push', '--quiet', 'origin', 'main');
       return git(work, 'rev-parse', 'HEAD');
     },
