@@ -55,8 +55,9 @@ export function createBigQueryAdapter(client: BigQuery, defaultTimeoutMs: number
           query: sql,
           params: values,
           types,
+          // Options jobs.query lacks (jobTimeoutMs, destination, ...) silently switch the client to
+          // jobs.insert; keep to the fast path.
           useLegacySql: false,
-          jobTimeoutMs: timeoutMs,
           ...(options.maxResults ? { maxResults: options.maxResults } : {}),
         }),
       );

@@ -70,7 +70,6 @@ export interface RunClients {
 interface GaxCallOptions {
   readonly timeout: number;
   readonly maxRetries: number;
-  readonly retry: null;
   readonly longrunning: {
     readonly initialRetryDelayMillis: number;
     readonly retryDelayMultiplier: number;
@@ -95,8 +94,8 @@ export function createCloudRunAdapter(
   // operation polling that starts fast: the emulator and most Cloud Run updates finish in seconds.
   const gax = (timeoutMs: number): GaxCallOptions => ({
     timeout: timeoutMs,
+    // `retry: null` crashes gax's option merge; maxRetries 0 is the supported way to say "once".
     maxRetries: 0,
-    retry: null,
     longrunning: {
       initialRetryDelayMillis: 25,
       retryDelayMultiplier: 1.5,

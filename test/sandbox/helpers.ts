@@ -1,5 +1,5 @@
 import { BigQuery } from '@google-cloud/bigquery';
-import { JobsClient, ServicesClient } from '@google-cloud/run';
+import { JobsClient, RevisionsClient, ServicesClient } from '@google-cloud/run';
 import { PassThroughClient } from 'google-auth-library';
 import type { Sandbox } from '../../src/sandbox/index.js';
 
@@ -25,14 +25,17 @@ export function rawClients(sandbox: Sandbox) {
   };
   const services = new ServicesClient(runOptions);
   const jobs = new JobsClient(runOptions);
+  const revisions = new RevisionsClient(runOptions);
   return {
     bigquery,
     services,
     jobs,
+    revisions,
     parent: `projects/${sandbox.project}/locations/${sandbox.region}`,
     close: async () => {
       await services.close();
       await jobs.close();
+      await revisions.close();
     },
   };
 }
