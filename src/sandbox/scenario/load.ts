@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../../core/errors.js';
-import { type LocatedDocument, locateIssues, parseLocatedYaml } from '../../core/source.js';
+import { formatPath, type LocatedDocument, locateIssues, parseLocatedYaml } from '../../core/source.js';
 import { type Scenario, scenario } from './schema.js';
 
 /** The scenario shipped with vigil: the seed incident replayed day by day. */
@@ -43,7 +43,7 @@ function crossCheck(value: Scenario, doc: LocatedDocument): string[] {
   const problems: string[] = [];
   const services = new Set(Object.keys(value.services));
   const at = (path: PropertyKey[], message: string) =>
-    problems.push(`${doc.file}:${doc.lineOf(path)} ${path.join('.')}: ${message}`);
+    problems.push(`${doc.file}:${doc.lineOf(path)} ${formatPath(path)}: ${message}`);
   if (!services.has(value.vegas_line.service)) {
     at(['vegas_line', 'service'], `unknown service "${value.vegas_line.service}"`);
   }
@@ -51,8 +51,10 @@ function crossCheck(value: Scenario, doc: LocatedDocument): string[] {
     at(['predictions', 'worker_service'], `unknown service "${value.predictions.worker_service}"`);
   }
   value.events.forEach((event, index) => {
+    const kind = 'deploy' in event ? 'deploy' : 'wedge' in event ? 'wedge' : 'pause';
     const target = 'deploy' in event ? event.deploy : 'wedge' in event ? event.wedge : event.pause;
-    if (!services.has(target.service)) at(['events', index], `unknown service "${target.service}"`);
+    if (!services.has(target.service))
+      at(['events', index, kind, 'service'], `unknown service "${target.service}"`);
   });
   value.grading.outages.forEach((outage, index) => {
     if (!(outage.model in value.models))
