@@ -58,17 +58,18 @@ export function predictionsSql(seed: number): string {
   // Ranking (a window) is slow over a quarter million rows, so only the few model-dates with
   // unjoinable rows are ranked; the rest keep their game_id.
   return `INSERT INTO nba_predictions.player_prop_predictions
-  WITH base AS (
+  WITH hashed AS (
     SELECT f.game_date, f.game_id, f.player_lookup, mp.system_id, mp.prop_type,
       round(${PROP_EXPECTED} * 2) / 2 AS line_value,
       hash(${seed}, 'pred', mp.system_id, f.player_lookup, f.game_date, mp.prop_type) AS h,
-      d.created_at, coalesce(j.joinable, 1.0) AS joinable
+      d.created_at, d.volume_fraction, coalesce(j.joinable, 1.0) AS joinable
     FROM nba_predictions.ml_feature_store_v2 f
     JOIN plan_day d ON d.game_date = f.game_date
     JOIN player_base b ON b.player_lookup = f.player_lookup
     CROSS JOIN model_props mp
     LEFT JOIN plan_joinable j ON j.system_id = mp.system_id AND j.game_date = f.game_date
-    WHERE hash(${seed}, 'pred', mp.system_id, f.player_lookup, f.game_date, mp.prop_type) % 1000 < d.volume_fraction * 1000
+  ), base AS (
+    SELECT * EXCLUDE (volume_fraction) FROM hashed WHERE h % 1000 < volume_fraction * 1000
   ), joined AS (
     SELECT *, game_id AS final_game_id FROM base WHERE joinable >= 1
     UNION ALL
@@ -83,8 +84,7 @@ export function predictionsSql(seed: number): string {
     SELECT *, round(greatest(line_value, 0.5) * (0.8 + 0.4 * ((h >> 20) % 1000) / 1000.0), 1) AS predicted
     FROM joined
   )
-  SELECT system_id || '-' || CAST(game_date AS VARCHAR) || '-' || player_lookup || '-' || prop_type,
-    system_id, game_date, final_game_id, player_lookup, prop_type, line_value, predicted,
+  SELECT 'pp' || to_hex(h), system_id, game_date, final_game_id, player_lookup, prop_type, line_value, predicted,
     round(0.5 + 0.45 * ((h >> 40) % 1000) / 1000.0, 3),
     CASE WHEN predicted > line_value THEN 'OVER' ELSE 'UNDER' END,
     true, created_at + INTERVAL 30 MINUTE
@@ -138,23 +138,16 @@ export function processorRunsSql(seed: number): string {
   FROM runs`;
 }
 
-const ACTUAL_VALUE = `CASE p.prop_type WHEN 'points' THEN s.points WHEN 'rebounds' THEN s.rebounds
-  WHEN 'assists' THEN s.assists WHEN 'threes' THEN s.threes_made WHEN 'pra' THEN s.points + s.rebounds + s.assists
-  WHEN 'pts_reb' THEN s.points + s.rebounds WHEN 'steals' THEN s.steals WHEN 'blocks' THEN s.blocks END`;
-
-const GRADED_COLUMNS = `c.prediction_id, c.system_id, c.game_date, c.player_lookup, c.prop_type, c.line_value,
-  c.predicted_value, c.actual, c.recommendation,
-  CASE WHEN c.actual = c.line_value THEN NULL WHEN c.recommendation = 'OVER' THEN c.actual > c.line_value
-    ELSE c.actual < c.line_value END,
-  round(abs(c.predicted_value - c.actual), 2), c.graded_ts`;
-
-/** Ungraded predictions that join to a game result; `scope` adds joins and filters (alias p). */
+/**
+ * Ungraded predictions that join to a game result (alias p = predictions); `scope` adds joins
+ * and filters. Grading writes narrow marks; nba_predictions.prediction_accuracy is a view.
+ */
 function candidatesSql(options: { columns: string; scope: string; where: string; gradedAt: string }): string {
-  return `SELECT p.*, ${options.columns} CAST(${ACTUAL_VALUE} AS DOUBLE) AS actual, ${options.gradedAt} AS graded_ts
+  return `SELECT p.prediction_id, p.system_id, p.game_date, ${options.columns} ${options.gradedAt} AS graded_ts
     FROM nba_predictions.player_prop_predictions p
     ${options.scope}
     JOIN nba_analytics.player_game_summary s ON s.game_id = p.game_id AND s.player_lookup = p.player_lookup
-    WHERE NOT EXISTS (SELECT 1 FROM nba_predictions.prediction_accuracy a WHERE a.prediction_id = p.prediction_id)
+    WHERE NOT EXISTS (SELECT 1 FROM sandbox_internal.graded a WHERE a.prediction_id = p.prediction_id)
       ${options.where}`;
 }
 
@@ -172,15 +165,15 @@ export function scheduledGradingSql(seed: number): string {
     where: '',
     gradedAt: 'g.graded_at',
   });
-  return `INSERT INTO nba_predictions.prediction_accuracy
+  return `INSERT INTO sandbox_internal.graded
   WITH candidates AS (${candidates}),
   partial AS (
     SELECT *, row_number() OVER (PARTITION BY system_id, game_date ORDER BY hash(${seed}, 'grade', prediction_id)) AS rn
     FROM candidates WHERE graded < 1
   )
-  SELECT ${GRADED_COLUMNS}, 'prediction-accuracy-grader' FROM candidates c WHERE c.graded >= 1
+  SELECT prediction_id, graded_ts, 'prediction-accuracy-grader' FROM candidates WHERE graded >= 1
   UNION ALL
-  SELECT ${GRADED_COLUMNS}, 'prediction-accuracy-grader' FROM partial c WHERE c.rn <= round(c.graded * c.n)`;
+  SELECT prediction_id, graded_ts, 'prediction-accuracy-grader' FROM partial WHERE rn <= round(graded * n)`;
 }
 
 /** A backfill grades every gradeable prediction between $start and $end (inclusive). */
@@ -191,7 +184,7 @@ export function backfillGradingSql(): string {
     where: 'AND p.game_date BETWEEN $start AND $end',
     gradedAt: '$graded_at',
   });
-  return `INSERT INTO nba_predictions.prediction_accuracy
+  return `INSERT INTO sandbox_internal.graded
   WITH candidates AS (${candidates})
-  SELECT ${GRADED_COLUMNS}, 'grading-backfill' FROM candidates c`;
+  SELECT prediction_id, graded_ts, 'grading-backfill' FROM candidates`;
 }

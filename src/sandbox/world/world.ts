@@ -21,7 +21,7 @@ import {
   processorRunsSql,
   scheduledGradingSql,
 } from './sql.js';
-import { BIGQUERY_MACROS, DATASETS, PHASE3_PROCESSORS, TABLE_DDL } from './tables.js';
+import { BIGQUERY_MACROS, DATASETS, INTERNAL_SCHEMA, PHASE3_PROCESSORS, TABLE_DDL } from './tables.js';
 
 export interface WorldOptions {
   readonly scenario: Scenario;
@@ -135,7 +135,7 @@ export class World {
     const statements = [
       // Generated rows need no particular order, and inserts are measurably faster without it.
       'SET preserve_insertion_order = false',
-      ...DATASETS.map((dataset) => `CREATE SCHEMA ${dataset}`),
+      ...[...DATASETS, INTERNAL_SCHEMA].map((dataset) => `CREATE SCHEMA ${dataset}`),
       ...TABLE_DDL,
       ...PLAN_DDL,
       ...registryStatement(buildRoster(this.scenario, this.seed)),
@@ -296,7 +296,7 @@ export class World {
   /** The grading-backfill job: grades every gradeable prediction in the date range. */
   private async backfill(args: readonly string[]): Promise<Record<string, number | string>> {
     const { start, end } = parseBackfillArgs(args);
-    const before = await this.count('nba_predictions.prediction_accuracy');
+    const before = await this.count('sandbox_internal.graded');
     await this.generation.run(
       backfillGradingSql()
         .replaceAll('$start', `DATE '${start}'`)
@@ -306,7 +306,7 @@ export class World {
           `TIMESTAMP '${new Date(this.clock.now()).toISOString().replace('T', ' ').replace('Z', '')}'`,
         ),
     );
-    const graded = (await this.count('nba_predictions.prediction_accuracy')) - before;
+    const graded = (await this.count('sandbox_internal.graded')) - before;
     return { start_date: start, end_date: end, graded_rows: graded };
   }
 
