@@ -105,7 +105,11 @@ export class World {
       await this.appendCommits(this.day + 1, target);
       const plans: DayPlan[] = [];
       for (let day = this.day + 1; day <= target; day++) plans.push(this.simulateMorning(day));
-      await this.exec([...planStatements(this.scenario, this.calendar, plans), ...this.dataStatements()]);
+      // The small plan statements go in one call: each call costs a round trip into DuckDB.
+      await this.exec([
+        planStatements(this.scenario, this.calendar, plans).join(';\n'),
+        ...this.dataStatements(),
+      ]);
       await this.generation.run(
         `UPDATE nba_raw.game_schedule SET game_status = 'Final' WHERE game_date < DATE '${this.calendar.dateOf(target)}'`,
       );
@@ -145,9 +149,11 @@ export class World {
         .join(', ')}`,
       `INSERT INTO processors VALUES ${PHASE3_PROCESSORS.map((name, index) => `('${name}', ${index})`).join(', ')}`,
     ];
-    await this.exec(statements);
-    for (const macro of BIGQUERY_MACROS) await this.queries.run(macro);
-    await this.appendCommits(-1, -1);
+    // DuckDB setup and the git history import are independent: run them side by side.
+    await Promise.all([
+      this.exec([statements.join(';\n')]).then(() => this.queries.run(BIGQUERY_MACROS.join(';\n'))),
+      this.appendCommits(-1, -1),
+    ]);
     const head = this.commits.head?.sha as string;
     for (const [name, settings] of Object.entries(this.scenario.services)) {
       this.run.createService(
