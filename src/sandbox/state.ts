@@ -1,4 +1,3 @@
-import type { Json } from './http.js';
 import { servingRevision } from './run/model.js';
 import type { World } from './world/world.js';
 
@@ -87,9 +86,4 @@ export function describeWorld(world: World): SandboxState {
     services,
     jobs,
   };
-}
-
-/** The state as JSON (the interfaces above are JSON-safe by construction). */
-export function stateJson(state: SandboxState): Json {
-  return JSON.parse(JSON.stringify(state)) as Json;
 }

@@ -1,10 +1,11 @@
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { ManualClock } from '../../core/clock.js';
-import type { HealthMode, TemplateRecord } from '../run/model.js';
+import type { HealthMode } from '../run/model.js';
 import { RunPlatform, servingRevision } from '../run/platform.js';
-import type { Scenario, ScenarioEvent } from '../scenario/schema.js';
+import type { Scenario } from '../scenario/schema.js';
 import { parseBackfillArgs } from './backfill-args.js';
 import { Calendar } from './calendar.js';
+import { applyEvent, type DeployContext, deploy, serviceTemplate } from './deployments.js';
 import { type CommitSpec, PlatformRepo } from './git-repo.js';
 import { CommitIndex, commitsForDay } from './history.js';
 import { type DayPlan, planStatements, registryStatement } from './plan.js';
@@ -159,13 +160,13 @@ export class World {
       this.run.createService(
         name,
         settings.description,
-        this.template(name, head, 'initial import'),
+        serviceTemplate(this.scenario, name, head, 'initial import'),
         'platform-admin@nba-props.example',
       );
     }
     this.run.createJob(
       this.scenario.grading.backfill_job,
-      this.template(this.scenario.grading.backfill_job, head, 'initial import'),
+      serviceTemplate(this.scenario, this.scenario.grading.backfill_job, head, 'initial import'),
     );
   }
 
@@ -217,10 +218,10 @@ export class World {
         day <= auto.to_day &&
         (day - auto.from_day) % auto.every_days === 0
       ) {
-        this.deploy(name, this.commits.headAt(day)?.sha as string, 'cloud-build (main)');
+        deploy(this.deployments(), name, this.commits.headAt(day)?.sha as string, 'cloud-build (main)');
       }
     }
-    for (const event of this.scenario.events) if (event.day === day) this.apply(event);
+    for (const event of this.scenario.events) if (event.day === day) applyEvent(this.deployments(), event);
     const vegas = this.scenario.vegas_line;
     const phase4 = servingRevision(this.run.getService(vegas.service));
     const withFix = phase4?.commit !== undefined && this.containsFix(phase4.commit);
@@ -237,6 +238,10 @@ export class World {
     };
   }
 
+  private deployments(): DeployContext {
+    return { scenario: this.scenario, run: this.run, commits: this.commits, clock: this.clock };
+  }
+
   containsFix(sha: string): boolean {
     const fix = this.fixCommit();
     const commit = this.commits.resolve(sha);
@@ -245,58 +250,6 @@ export class World {
 
   fixCommit() {
     return this.commits.find((info) => info.day === this.scenario.repo.vegas_fix_day);
-  }
-
-  private apply(event: ScenarioEvent): void {
-    if ('deploy' in event) {
-      const ref = event.deploy.commit;
-      const head = this.commits.headAt(event.day);
-      const target = 'main' in ref ? head : this.commits.at((head?.position ?? 0) - ref.behind_main);
-      if (!target) throw new RangeError(`day ${event.day}: main has no commit ${JSON.stringify(ref)}`);
-      this.deploy(event.deploy.service, target.sha, event.deploy.by);
-    } else if ('wedge' in event) {
-      const serving = servingRevision(this.run.getService(event.wedge.service));
-      if (serving) serving.health = event.wedge.mode;
-    } else {
-      const service = this.run.getService(event.pause.service);
-      const serving = servingRevision(service);
-      if (!serving) return;
-      service.traffic = [{ type: 'REVISION', revision: serving.id, percent: 100 }];
-      service.labels = { ...service.labels, 'vigil-paused': 'true' };
-      service.annotations = {
-        ...service.annotations,
-        'vigil.dev/paused-by': event.pause.by,
-        'vigil.dev/paused-reason': event.pause.reason,
-        'vigil.dev/paused-at': new Date(this.clock.now()).toISOString(),
-      };
-    }
-  }
-
-  private deploy(service: string, sha: string, by: string): void {
-    const record = this.run.getService(service);
-    record.labels = { ...record.labels, 'commit-sha': sha };
-    record.generation += 1;
-    record.updateTimeMs = this.clock.now();
-    this.run.deployNow(record, this.template(service, sha, by), by);
-  }
-
-  /** Image tagged with the short SHA; the full SHA in the `commit-sha` label (as the seed deploy script does). */
-  template(name: string, sha: string, by: string): TemplateRecord {
-    const { project, region } = this.scenario;
-    return {
-      labels: { 'commit-sha': sha, 'managed-by': 'cloud-build' },
-      annotations: { 'vigil.dev/deployed-by': by },
-      containers: [
-        {
-          name,
-          image: `${region}-docker.pkg.dev/${project}/nba-props/${name}:${sha.slice(0, 8)}`,
-          args: [],
-          env: [{ name: 'GIT_COMMIT', value: sha }],
-        },
-      ],
-      serviceAccount: `${name}@${project}.iam.gserviceaccount.com`,
-      timeout: '300s',
-    };
   }
 
   /** The grading-backfill job: grades every gradeable prediction in the date range. */
