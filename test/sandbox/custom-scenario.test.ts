@@ -30,6 +30,7 @@ services:
 events:
   - { day: 4, deploy: { service: phase4, commit: { behind_main: 20 } } }
   - { day: 5, wedge: { service: worker } }
+  - { day: 5, wedge: { service: phase4, mode: timeout } }
 `,
   'tiny.yaml',
 );
@@ -83,6 +84,19 @@ describe('a scenario written by a test', () => {
     expect(sandbox.state().services.find((service) => service.name === 'phase4')?.commits_behind_main).toBe(
       25,
     );
+  });
+
+  it('holds a timing-out health probe until the prober gives up', async () => {
+    const sandbox = sandboxes[0] as Sandbox;
+
+    const probe = await fetch(`${sandbox.healthBaseUrl}/phase4/healthz`, {
+      signal: AbortSignal.timeout(300),
+    }).catch((caught: unknown) => caught);
+    const worker = await fetch(`${sandbox.healthBaseUrl}/worker/healthz`);
+
+    expect(probe).toMatchObject({ name: 'TimeoutError' });
+    expect(worker.status).toBe(500);
+    expect(await worker.json()).toMatchObject({ service: 'worker', status: 'error' });
   });
 
   it('replays identically for the same seed', async () => {
