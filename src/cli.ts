@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { registerConfigCommand } from './commands/config.js';
 import { registerPolicyCommand } from './commands/policy.js';
 import { registerRunCommand } from './commands/run.js';
+import { registerSandboxCommand } from './commands/sandbox.js';
 
 /** The `vigil` command line. Each command lives in src/commands/ and registers itself here, explicitly. */
 const packageJson = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
@@ -24,5 +25,6 @@ const program = new Command()
 registerRunCommand(program);
 registerConfigCommand(program);
 registerPolicyCommand(program);
+registerSandboxCommand(program);
 
 await program.parseAsync(process.argv);

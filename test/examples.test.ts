@@ -11,7 +11,9 @@ const policies = examples.filter((name) => name.startsWith('policy.'));
 
 describe('examples', () => {
   it.each(configs)('config %s loads', async (name) => {
-    await expect(loadConfig(join('examples', name), {})).resolves.toMatchObject({ source: expect.any(String) });
+    await expect(loadConfig(join('examples', name), {})).resolves.toMatchObject({
+      source: expect.any(String),
+    });
   });
 
   it.each(policies)('policy %s loads', async (name) => {

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../config.js';
-import { systemClock } from '../core/clock.js';
+import { type Clock, clockFromEnvironment } from '../core/clock.js';
 import { createLogger, type Logger } from '../core/logger.js';
 import { Daemon } from '../daemon.js';
 import { exitCodeFor, processIo } from './io.js';
@@ -12,14 +12,17 @@ import { exitCodeFor, processIo } from './io.js';
  */
 export async function runDaemon(configFile: string): Promise<void> {
   let config: Awaited<ReturnType<typeof loadConfig>>;
+  let clock: Clock;
   try {
     config = await loadConfig(configFile);
+    clock = clockFromEnvironment();
   } catch (error) {
     process.exitCode = exitCodeFor(error, processIo);
     return;
   }
   const logger = createLogger({ level: config.log.level });
-  const daemon = new Daemon(config, { logger, clock: systemClock });
+  if (process.env.VIGIL_NOW) logger.warn({ now: process.env.VIGIL_NOW }, 'clock pinned by VIGIL_NOW');
+  const daemon = new Daemon(config, { logger, clock });
   installProcessHandlers(daemon, logger);
   await daemon.start();
 }

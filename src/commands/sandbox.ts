@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { ConfigError } from '../core/errors.js';
-import { type Sandbox, type SandboxOptions, startSandbox } from '../sandbox/index.js';
+import type { Sandbox, SandboxOptions } from '../sandbox/index.js';
 
 /** Raw `vigil sandbox` options as commander hands them over (strings until validated). */
 export interface SandboxCommandOptions {
@@ -31,6 +31,8 @@ export async function startSandboxCommand(
   print: (line: string) => void,
 ): Promise<RunningSandboxCommand> {
   const started = performance.now();
+  // Loaded on demand: DuckDB's native module must not slow down every other vigil command.
+  const { startSandbox } = await import('../sandbox/index.js');
   const sandbox = await startSandbox(toOptions(raw));
   const startupMs = Math.round(performance.now() - started);
   const state = sandbox.state();

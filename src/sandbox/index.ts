@@ -1,3 +1,4 @@
+import type { Clock } from '../core/clock.js';
 import { bigQueryRoutes } from './bigquery/routes.js';
 import { type Controller, controlRoutes } from './control.js';
 import { FaultInjector } from './faults.js';
@@ -41,6 +42,8 @@ export interface Sandbox {
   readonly healthBaseUrl: string;
   /** The environment a vigil config needs to target this sandbox (VIGIL_GCP_ENDPOINT, ...). */
   readonly env: Readonly<Record<string, string>>;
+  /** The simulated clock (follows advances and resets), for an in-process vigil. */
+  readonly clock: Clock;
   readonly scenario: Scenario;
   readonly faults: FaultInjector;
   day(): number;
@@ -135,7 +138,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       VIGIL_GCP_REGION: scenario.region,
       VIGIL_GIT_URL: world.repo.url,
       VIGIL_HEALTH_BASE_URL: healthBaseUrl,
+      // vigil binds @start_date/@end_date from its own clock: pin it to the simulated day.
+      VIGIL_NOW: new Date(world.clock.now()).toISOString(),
     },
+    clock: { now: () => world.clock.now() },
     scenario,
     faults,
     day: () => world.day,

@@ -24,7 +24,9 @@ describe('vigil sandbox', () => {
         'VIGIL_GCP_REGION',
         'VIGIL_GIT_URL',
         'VIGIL_HEALTH_BASE_URL',
+        'VIGIL_NOW',
       ]);
+      expect(exports.VIGIL_NOW).toMatch(/^2026-01-31T/);
       expect(exports.VIGIL_GCP_ENDPOINT).toBe(running.sandbox.url);
       expect(exports.VIGIL_GIT_URL).toMatch(/^file:\/\/.+platform\.git$/);
       expect(lines[0]).toContain('at day 43, 2026-01-31');
