@@ -1,12 +1,12 @@
 import { z } from 'zod';
 import { duration } from '../core/duration.js';
 import type { Labels, Sample } from '../core/types.js';
+import type { QueryParam } from '../platform/index.js';
 import type {
   CollectContext,
   CollectorDefinition,
   CollectProblem,
   CollectResult,
-  QueryParam,
   SeriesStatus,
 } from './types.js';
 
@@ -75,7 +75,7 @@ export const bigquerySql: CollectorDefinition<BigQuerySqlOptions> = {
       metrics: [settings.metric],
       async collect(ctx) {
         const window = queryWindow(ctx.clock.now(), settings);
-        const rows = await deps.platform
+        const { rows } = await deps.platform
           .bigquery()
           .query(settings.query, window.params, { signal: ctx.signal });
         return rowsToResult(rows, settings, window.endDate, ctx);

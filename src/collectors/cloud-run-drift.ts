@@ -2,14 +2,13 @@ import { z } from 'zod';
 import { errorMessage } from '../core/errors.js';
 import type { Sample } from '../core/types.js';
 import type { GitMirror } from '../platform/git.js';
+import type { CloudRunAdapter, RunService } from '../platform/index.js';
 import type {
-  CloudRunReader,
   CollectContext,
   CollectorDefinition,
   CollectProblem,
   CollectResult,
   SeriesStatus,
-  ServiceState,
 } from './types.js';
 
 const SERVICE = /^[a-z][a-z0-9-]{0,62}$/;
@@ -71,7 +70,7 @@ interface DriftContext {
   readonly settings: CloudRunDriftOptions;
   readonly mirror: GitMirror;
   readonly main: string;
-  readonly run: CloudRunReader;
+  readonly run: CloudRunAdapter;
   readonly ctx: CollectContext;
 }
 
@@ -87,14 +86,15 @@ async function driftOf(service: string, drift: DriftContext): Promise<CollectRes
     problems: status === 'pinned' ? [] : [{ kind, target: service, message: reason }],
     statuses: [{ metric: 'deploy_commits_behind', labels, status, reason }],
   });
-  let state: ServiceState;
+  let state: RunService;
   let deployed: string | undefined;
   try {
     state = await drift.run.getService(service, { signal: ctx.signal });
     const pinned = pinnedRevision(state);
     if (pinned)
       return fail('pinned', 'target-failed', `${service}: traffic pinned to ${pinned} by a human; not drift`);
-    const revision = await drift.run.getRevision(state.latestReadyRevision, { signal: ctx.signal });
+    if (!state.latestReadyRevision) return fail('error', 'target-failed', `${service}: no ready revision`);
+    const revision = await drift.run.getRevision(service, state.latestReadyRevision, { signal: ctx.signal });
     deployed = revision.labels[drift.settings.commit_label] ?? imageTag(revision.image);
   } catch (error) {
     return fail('error', 'target-failed', `${service}: ${errorMessage(error)}`);
@@ -140,9 +140,9 @@ async function driftSamples(service: string, deployed: string, drift: DriftConte
 }
 
 /** The revision a human pinned traffic to, when traffic does not follow the latest revision. */
-function pinnedRevision(state: ServiceState): string | undefined {
+function pinnedRevision(state: RunService): string | undefined {
   const serving = state.traffic.filter((t) => t.percent > 0);
-  if (serving.length === 0 || serving.some((t) => t.latest)) return undefined;
+  if (serving.length === 0 || serving.some((t) => t.type === 'LATEST')) return undefined;
   const pinned = serving.find((t) => t.revision && t.revision !== state.latestReadyRevision);
   return pinned?.revision ?? undefined;
 }

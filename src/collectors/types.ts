@@ -3,6 +3,7 @@ import type { Logger } from '../core/logger.js';
 import type { PluginDefinition } from '../core/plugin.js';
 import type { Labels, Sample } from '../core/types.js';
 import type { GitMirrors } from '../platform/git.js';
+import type { BigQueryAdapter, CloudRunAdapter } from '../platform/index.js';
 
 /**
  * What a collector is handed for one run. The signal aborts at the collector's timeout or at
@@ -71,49 +72,8 @@ export interface CollectorDeps {
 
 /** Lazily built Google clients (see src/platform). Collectors that do not need them never build them. */
 export interface PlatformAccess {
-  readonly bigquery: () => BigQueryRunner;
-  readonly cloudRun: () => CloudRunReader;
-}
-
-export interface BigQueryRunner {
-  query(
-    sql: string,
-    params: Readonly<Record<string, QueryParam>>,
-    options: { signal: AbortSignal },
-  ): Promise<readonly Record<string, unknown>[]>;
-}
-
-export type QueryParam =
-  | { readonly type: 'STRING'; readonly value: string }
-  | { readonly type: 'INT64' | 'FLOAT64'; readonly value: number }
-  | { readonly type: 'BOOL'; readonly value: boolean }
-  | { readonly type: 'DATE'; readonly value: string }
-  | { readonly type: 'TIMESTAMP'; readonly value: string };
-
-/** The serving state of a Cloud Run service, normalised at the platform boundary. */
-export interface ServiceState {
-  readonly name: string;
-  readonly latestReadyRevision: string;
-  readonly labels: Labels;
-  /** Image of the revision template (the latest intent). */
-  readonly image: string;
-  /** Traffic split: which revisions serve what percent; `latest` means "follow latestReadyRevision". */
-  readonly traffic: readonly {
-    readonly revision: string | null;
-    readonly percent: number;
-    readonly latest: boolean;
-  }[];
-}
-
-export interface RevisionState {
-  readonly name: string;
-  readonly image: string;
-  readonly labels: Labels;
-}
-
-export interface CloudRunReader {
-  getService(service: string, options: { signal: AbortSignal }): Promise<ServiceState>;
-  getRevision(revision: string, options: { signal: AbortSignal }): Promise<RevisionState>;
+  readonly bigquery: () => BigQueryAdapter;
+  readonly cloudRun: () => CloudRunAdapter;
 }
 
 export type CollectorDefinition<Options> = PluginDefinition<Options, Collector, CollectorDeps>;

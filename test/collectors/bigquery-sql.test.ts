@@ -1,16 +1,17 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { bigquerySql } from '../../src/collectors/bigquery-sql.js';
-import type { BigQueryRunner, CollectorDeps, QueryParam } from '../../src/collectors/types.js';
+import type { CollectorDeps } from '../../src/collectors/types.js';
 import { ManualClock } from '../../src/core/clock.js';
+import type { BigQueryAdapter, QueryParam, Row } from '../../src/platform/index.js';
 
 // Unit tests of row mapping with an in-memory runner; the real client against the sandbox is in test/e2e.
-function runnerReturning(rows: Record<string, unknown>[]) {
+function runnerReturning(rows: Row[]) {
   const calls: { sql: string; params: Readonly<Record<string, QueryParam>> }[] = [];
-  const runner: BigQueryRunner = {
-    query: async (sql, params) => {
+  const runner: BigQueryAdapter = {
+    query: async (sql, params = {}) => {
       calls.push({ sql, params });
-      return rows;
+      return { rows, schema: [] };
     },
   };
   const deps = { platform: { bigquery: () => runner } } as unknown as CollectorDeps;
@@ -48,10 +49,10 @@ describe('bigquery-sql collector', () => {
 
   it('maps rows to labelled series; NULL and non-numeric values are problems, not samples', async () => {
     const { deps } = runnerReturning([
-      { game_date: { value: '2026-02-01' }, system_id: 'catboost_v9', value: 61.2 },
-      { game_date: { value: '2026-02-02' }, system_id: 'catboost_v9', value: '76.3' },
-      { game_date: { value: '2026-02-02' }, system_id: 'catboost_v8', value: null },
-      { game_date: { value: '2026-02-02' }, system_id: 'ensemble_v1', value: 'n/a' },
+      { game_date: '2026-02-01', system_id: 'catboost_v9', value: 61.2 },
+      { game_date: '2026-02-02', system_id: 'catboost_v9', value: '76.3' },
+      { game_date: '2026-02-02', system_id: 'catboost_v8', value: null },
+      { game_date: '2026-02-02', system_id: 'ensemble_v1', value: 'n/a' },
     ]);
     const options = bigquerySql.options.parse({
       metric: 'grading_completeness',
@@ -88,8 +89,8 @@ describe('bigquery-sql collector', () => {
 
   it('reports no-data for a series whose latest expected partition is missing, and for an empty result', async () => {
     const late = runnerReturning([
-      { game_date: { value: '2026-02-01' }, system_id: 'catboost_v9', value: 61.2 },
-      { game_date: { value: '2026-02-02' }, system_id: 'catboost_v8', value: 18.9 },
+      { game_date: '2026-02-01', system_id: 'catboost_v9', value: 61.2 },
+      { game_date: '2026-02-02', system_id: 'catboost_v8', value: 18.9 },
     ]);
     const empty = runnerReturning([]);
     const options = bigquerySql.options.parse({

@@ -4,59 +4,79 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { cloudRunDrift } from '../../src/collectors/cloud-run-drift.js';
-import type {
-  CloudRunReader,
-  CollectorDeps,
-  RevisionState,
-  ServiceState,
-} from '../../src/collectors/types.js';
+import type { CollectorDeps } from '../../src/collectors/types.js';
 import { ManualClock } from '../../src/core/clock.js';
 import { PermanentError } from '../../src/core/errors.js';
 import { createGitMirrors } from '../../src/platform/git.js';
+import type { CloudRunAdapter, RunRevision, RunService, TrafficTarget } from '../../src/platform/index.js';
 import { createTestRepo } from '../support/git.js';
 
 // Real git repository and mirror; Cloud Run state from an in-memory reader (the sandbox e2e uses the real client).
 function reader(
-  services: Record<string, { state: ServiceState; revisions: Record<string, RevisionState> }>,
-): CloudRunReader {
+  services: Record<string, { state: RunService; revisions: Record<string, RunRevision> }>,
+): CloudRunAdapter {
+  const unused = async (): Promise<never> => {
+    throw new Error('not used by the drift collector');
+  };
   return {
     getService: async (name) => {
       const entry = services[name];
       if (!entry) throw new PermanentError(`service ${name} not found`);
       return entry.state;
     },
-    getRevision: async (name) => {
-      for (const entry of Object.values(services)) {
-        const revision = entry.revisions[name];
-        if (revision) return revision;
-      }
-      throw new PermanentError(`revision ${name} not found`);
+    getRevision: async (name, revision) => {
+      const found = services[name]?.revisions[revision];
+      if (!found) throw new PermanentError(`revision ${revision} not found`);
+      return found;
     },
+    listServices: unused,
+    listRevisions: unused,
+    updateServiceImage: unused,
+    restartService: unused,
+    getJob: unused,
+    runJob: unused,
+    getExecution: unused,
+    getOperation: unused,
   };
 }
 
 function service(
   name: string,
   commit: string,
-  traffic: ServiceState['traffic'] = [{ revision: null, percent: 100, latest: true }],
+  traffic: TrafficTarget[] = [{ type: 'LATEST', percent: 100 }],
 ) {
   const revision = `${name}-00001`;
-  return {
-    state: {
-      name,
-      latestReadyRevision: revision,
-      labels: {},
-      image: `gcr.io/p/${name}:${commit.slice(0, 8)}`,
-      traffic,
-    },
-    revisions: {
-      [revision]: {
-        name: revision,
-        image: `gcr.io/p/${name}:${commit.slice(0, 8)}`,
-        labels: { 'commit-sha': commit },
-      },
-    },
+  const image = `gcr.io/p/${name}:${commit.slice(0, 8)}`;
+  const labels = { 'commit-sha': commit };
+  const state: RunService = {
+    name,
+    resourceName: `projects/p/locations/r/services/${name}`,
+    generation: 1,
+    labels,
+    annotations: {},
+    image,
+    templateLabels: labels,
+    templateAnnotations: {},
+    commitSha: commit,
+    latestReadyRevision: revision,
+    latestCreatedRevision: revision,
+    traffic,
+    ready: true,
+    reconciling: false,
+    updateTime: undefined,
+    uri: `https://${name}.example`,
   };
+  const rev: RunRevision = {
+    name: revision,
+    service: name,
+    image,
+    labels,
+    annotations: {},
+    commitSha: commit,
+    createTime: undefined,
+    ready: true,
+  };
+  return { state, revisions: { [revision]: rev } };
 }
 
 describe('cloud-run-drift collector', () => {
@@ -69,7 +89,7 @@ describe('cloud-run-drift collector', () => {
       'nba-phase4-precompute-processors': service('nba-phase4-precompute-processors', old),
       'prediction-worker': service('prediction-worker', main),
       'prediction-coordinator': service('prediction-coordinator', old, [
-        { revision: 'prediction-coordinator-00000', percent: 100, latest: false },
+        { type: 'REVISION', revision: 'prediction-coordinator-00000', percent: 100 },
       ]),
       'nba-phase3-analytics-processors': service('nba-phase3-analytics-processors', 'deadbeefdeadbeef'),
     });
