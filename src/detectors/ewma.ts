@@ -38,14 +38,20 @@ export const ewma: DetectorDefinition<EwmaOptions> = {
   options: ewmaOptions,
   create(options, deps): Detector {
     const span = options.span > 0 ? options.span : Math.round(2 / options.lambda);
-    const range: IndexRange = { start: 0, end: 0 };
+    const range: IndexRange = { start: 0, end: 0, maskFrom: 0 };
     const stats = emptyMeanStd();
     const result: CenterSpread = { n: 0, skipped: 0, excluded: 0, center: 0, spread: 0 };
     const percent = isPercent(deps.metric, options.unit);
     const needed = Math.max(2, options.min_history);
     // The baseline window ends where the EWMA span begins.
     const estimate = (history: SeriesHistory, window: IndexRange, honourMask: boolean): CenterSpread => {
-      meanStd(history, window.start, Math.max(window.start, window.end - span), honourMask, stats);
+      meanStd(
+        history,
+        window.start,
+        Math.max(window.start, window.end - span),
+        honourMask ? window.maskFrom : window.end,
+        stats,
+      );
       result.n = stats.n;
       result.skipped = stats.skipped;
       result.excluded = stats.excluded;

@@ -13,11 +13,18 @@ export const robustZscore: DetectorDefinition<ZFamilyOptions> = {
   summary: 'robust z-score against the median and scaled MAD of a trailing window',
   options: zFamilyOptions,
   create(options, deps): Detector {
-    const range: IndexRange = { start: 0, end: 0 };
+    const range: IndexRange = { start: 0, end: 0, maskFrom: 0 };
     const result: CenterSpread = { n: 0, skipped: 0, excluded: 0, center: 0, spread: 0 };
     let scratch: Float64Array = new Float64Array('points' in options.window ? options.window.points : 64);
     const estimate = (history: SeriesHistory, window: IndexRange, honourMask: boolean): CenterSpread => {
-      scratch = gatherUsable(history, window.start, window.end, honourMask, scratch, result);
+      scratch = gatherUsable(
+        history,
+        window.start,
+        window.end,
+        honourMask ? window.maskFrom : window.end,
+        scratch,
+        result,
+      );
       result.center = median(scratch, result.n);
       result.spread = result.n > 1 ? robustSpread(scratch, result.n, result.center) : 0;
       return result;

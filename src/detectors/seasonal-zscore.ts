@@ -32,11 +32,11 @@ export const seasonalZscoreOptions = z
     ...zFamilyShape,
     period: duration.prefault('1d'),
     seasons: z.number().int().min(1).default(7),
-    tolerance: duration.prefault('30m'),
+    tolerance: duration.prefault('90m'),
     min_seasonal_points: z.number().int().min(1).default(4),
     // Same-phase points are few, so their own spread is noisy; flooring it at this fraction of the
     // trailing window's spread keeps one quiet week from turning ordinary noise into many σ.
-    min_spread_vs_window: positive(0.5),
+    min_spread_vs_window: positive(1),
   })
   .refine(thresholdsOrdered, thresholdsOrderedIssue);
 
@@ -47,7 +47,7 @@ export const seasonalZscore: DetectorDefinition<SeasonalZscoreOptions> = {
   summary: 'robust z-score against the same phase (time of day, weekday) of earlier periods',
   options: seasonalZscoreOptions,
   create(options, deps): Detector {
-    const range: IndexRange = { start: 0, end: 0 };
+    const range: IndexRange = { start: 0, end: 0, maskFrom: 0 };
     const result: CenterSpread = { n: 0, skipped: 0, excluded: 0, center: 0, spread: 0 };
     const seasonalOptions = { ...options, min_history: options.min_seasonal_points };
     const phaseText = `same phase of the previous ${options.seasons} × ${formatDuration(options.period)}`;
@@ -57,7 +57,14 @@ export const seasonalZscore: DetectorDefinition<SeasonalZscoreOptions> = {
     let phaseTime = 0;
 
     const trailing = (history: SeriesHistory, window: IndexRange, honourMask: boolean): CenterSpread => {
-      scratch = gatherUsable(history, window.start, window.end, honourMask, scratch, result);
+      scratch = gatherUsable(
+        history,
+        window.start,
+        window.end,
+        honourMask ? window.maskFrom : window.end,
+        scratch,
+        result,
+      );
       result.center = median(scratch, result.n);
       result.spread = result.n > 1 ? robustSpread(scratch, result.n, result.center) : 0;
       return result;
@@ -71,7 +78,7 @@ export const seasonalZscore: DetectorDefinition<SeasonalZscoreOptions> = {
         const phase = phaseTime - k * options.period;
         const from = lowerBound(ts, phase - options.tolerance, 0, window.end);
         const to = lowerBound(ts, phase + options.tolerance + 1, from, window.end);
-        scratch = appendUsable(history, from, to, honourMask, scratch, result);
+        scratch = appendUsable(history, from, to, honourMask ? window.maskFrom : window.end, scratch, result);
       }
       result.center = median(scratch, result.n);
       const own = result.n > 1 ? robustSpread(scratch, result.n, result.center) : 0;
@@ -86,7 +93,7 @@ export const seasonalZscore: DetectorDefinition<SeasonalZscoreOptions> = {
         windowRange(history, point, options.window, range);
         windowSpread = trailing(history, range, true).spread;
         phaseTime = point.timestamp;
-        const seasonRange: IndexRange = { start: 0, end: historyEnd(history, point) };
+        const seasonRange: IndexRange = { start: 0, end: range.end, maskFrom: range.maskFrom };
         if (seasonal(history, seasonRange, true).n >= options.min_seasonal_points) {
           return judgeWindow(history, point, {
             kind: 'seasonal-zscore',

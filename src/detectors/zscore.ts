@@ -12,11 +12,11 @@ export const zscore: DetectorDefinition<ZFamilyOptions> = {
   summary: 'z-score against the mean and standard deviation of a trailing window',
   options: zFamilyOptions,
   create(options, deps): Detector {
-    const range: IndexRange = { start: 0, end: 0 };
+    const range: IndexRange = { start: 0, end: 0, maskFrom: 0 };
     const stats = emptyMeanStd();
     const result: CenterSpread = { n: 0, skipped: 0, excluded: 0, center: 0, spread: 0 };
     const estimate = (history: SeriesHistory, window: IndexRange, honourMask: boolean): CenterSpread => {
-      meanStd(history, window.start, window.end, honourMask, stats);
+      meanStd(history, window.start, window.end, honourMask ? window.maskFrom : window.end, stats);
       result.n = stats.n;
       result.skipped = stats.skipped;
       result.excluded = stats.excluded;

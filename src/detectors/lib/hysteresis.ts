@@ -12,7 +12,7 @@ export const hysteresisOptions = z
     k: z.number().int().min(1).default(1),
     n: z.number().int().min(1).default(1),
     m: z.number().int().min(1).default(2),
-    expiry: duration.prefault('6h'),
+    expiry: duration.prefault('3h'),
   })
   .refine((options) => options.k <= options.n, { path: ['k'], message: 'k must be <= n' });
 

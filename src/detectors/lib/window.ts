@@ -5,6 +5,29 @@ import type { WindowSpec } from './options.js';
 export interface IndexRange {
   start: number;
   end: number;
+  /**
+   * First index of the current anomalous episode: the trailing run of flagged points (missing
+   * points do not break it). Only flagged points from here on are kept out of baselines.
+   */
+  maskFrom: number;
+}
+
+/**
+ * Start of the trailing run of flagged points before `end` (`end` itself when the last point is
+ * not flagged). Baseline hygiene excludes this run, the incident in progress, so it cannot become
+ * its own baseline. Isolated flagged points further back are not excluded: leaving every past
+ * spike out shrinks the spread, which flags more spikes, which shrinks it further (measured on
+ * ops-dev: that feedback loop cost 10 points), and the robust kinds resist isolated spikes anyway.
+ */
+export function episodeStart(history: SeriesHistory, end: number): number {
+  const mask = history.anomalous;
+  if (mask === undefined) return end;
+  const values = history.values;
+  let i = end;
+  while (i > 0 && (mask[i - 1] === 1 || (values[i - 1] as number) - (values[i - 1] as number) !== 0)) i--;
+  // A run made only of missing points is not an episode.
+  while (i < end && mask[i] !== 1) i++;
+  return i;
 }
 
 /** First index whose timestamp is >= `t` (binary search; timestamps ascend). */
@@ -37,6 +60,7 @@ export function windowRange(
 ): IndexRange {
   const end = historyEnd(history, point);
   out.end = end;
+  out.maskFrom = episodeStart(history, end);
   out.start =
     'points' in spec
       ? Math.max(0, end - spec.points)
@@ -68,18 +92,18 @@ export function emptyMeanStd(): MeanStd {
  * Mean and sample standard deviation over `[start, end)`, in one tight pass with sums of
  * (x − reference), where the reference is the window's first usable value. Plain sums of squares
  * cancel catastrophically at large offsets (values near 1e9); shifting by a value from the data
- * keeps the squares small, which is the textbook "shifted data" variance. When `honourMask` is
- * false, flagged points are used like any other.
+ * keeps the squares small, which is the textbook "shifted data" variance. Flagged points at or
+ * after `maskFrom` are left out (pass `end` to use every finite point).
  */
 export function meanStd(
   history: SeriesHistory,
   start: number,
   end: number,
-  honourMask: boolean,
+  maskFrom: number,
   out: MeanStd,
 ): MeanStd {
   const values = history.values;
-  const mask = honourMask ? history.anomalous : undefined;
+  const mask = maskFrom < end ? history.anomalous : undefined;
   let n = 0;
   let skipped = 0;
   let excluded = 0;
@@ -93,7 +117,7 @@ export function meanStd(
       skipped++;
       continue;
     }
-    if (mask !== undefined && mask[i] === 1) {
+    if (mask !== undefined && i >= maskFrom && mask[i] === 1) {
       excluded++;
       continue;
     }
@@ -108,7 +132,8 @@ export function meanStd(
   out.excluded = excluded;
   out.mean = n > 0 ? reference + sum / n : Number.NaN;
   out.std = n > 1 ? Math.sqrt(Math.max(0, (sumSq - (sum * sum) / n) / (n - 1))) : 0;
-  if (!Number.isFinite(out.mean) || !Number.isFinite(out.std)) scaledMeanStd(values, start, end, mask, out);
+  if (!Number.isFinite(out.mean) || !Number.isFinite(out.std))
+    scaledMeanStd(values, start, end, mask, maskFrom, out);
   return out;
 }
 
@@ -118,24 +143,26 @@ function scaledMeanStd(
   start: number,
   end: number,
   mask: Uint8Array | undefined,
+  maskFrom: number,
   out: MeanStd,
 ): void {
+  const flagged = (i: number) => mask !== undefined && i >= maskFrom && mask[i] === 1;
   let scale = 0;
   for (let i = start; i < end; i++) {
     const x = values[i] as number;
-    if (x - x === 0 && !(mask !== undefined && mask[i] === 1)) scale = Math.max(scale, Math.abs(x));
+    if (x - x === 0 && !flagged(i)) scale = Math.max(scale, Math.abs(x));
   }
   let sum = 0;
   let sumSq = 0;
   for (let i = start; i < end; i++) {
     const x = values[i] as number;
-    if (x - x !== 0 || (mask !== undefined && mask[i] === 1)) continue;
+    if (x - x !== 0 || flagged(i)) continue;
     sum += x / scale;
   }
   const mean = sum / out.n;
   for (let i = start; i < end; i++) {
     const x = values[i] as number;
-    if (x - x !== 0 || (mask !== undefined && mask[i] === 1)) continue;
+    if (x - x !== 0 || flagged(i)) continue;
     const d = x / scale - mean;
     sumSq += d * d;
   }
@@ -151,14 +178,14 @@ export function gatherUsable(
   history: SeriesHistory,
   start: number,
   end: number,
-  honourMask: boolean,
+  maskFrom: number,
   buffer: Float64Array,
   counts: WindowCounts,
 ): Float64Array {
   counts.n = 0;
   counts.skipped = 0;
   counts.excluded = 0;
-  return appendUsable(history, start, end, honourMask, buffer, counts);
+  return appendUsable(history, start, end, maskFrom, buffer, counts);
 }
 
 /** Like gatherUsable, but appends after the `counts.n` values already in `buffer` and adds to the counts. */
@@ -166,12 +193,12 @@ export function appendUsable(
   history: SeriesHistory,
   start: number,
   end: number,
-  honourMask: boolean,
+  maskFrom: number,
   buffer: Float64Array,
   counts: WindowCounts,
 ): Float64Array {
   const values = history.values;
-  const mask = honourMask ? history.anomalous : undefined;
+  const mask = maskFrom < end ? history.anomalous : undefined;
   let n = counts.n;
   let target = buffer;
   if (target.length < n + end - start) {
@@ -181,7 +208,7 @@ export function appendUsable(
   for (let i = start; i < end; i++) {
     const x = values[i] as number;
     if (x - x !== 0) counts.skipped++;
-    else if (mask !== undefined && mask[i] === 1) counts.excluded++;
+    else if (mask !== undefined && i >= maskFrom && mask[i] === 1) counts.excluded++;
     else target[n++] = x;
   }
   counts.n = n;

@@ -20,7 +20,7 @@ import type { IndexRange, WindowCounts } from './window.js';
 
 /** Options every z-family kind shares (zscore, robust-zscore, and the seasonal fallback). */
 export const zFamilyShape = {
-  window: windowOption.prefault(100),
+  window: windowOption.prefault(200),
   threshold: positive(3),
   critical_threshold: positive(5),
   direction: direction.default('both'),
