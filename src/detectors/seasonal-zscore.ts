@@ -3,14 +3,7 @@ import { duration, formatDuration } from '../core/duration.js';
 import { describeWindow } from './lib/format.js';
 import { positive } from './lib/options.js';
 import { median, robustSpread } from './lib/select.js';
-import {
-  appendUsable,
-  gatherUsable,
-  historyEnd,
-  type IndexRange,
-  lowerBound,
-  windowRange,
-} from './lib/window.js';
+import { appendUsable, gatherUsable, type IndexRange, lowerBound, windowRange } from './lib/window.js';
 import {
   type CenterSpread,
   judgeWindow,

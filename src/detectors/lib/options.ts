@@ -47,8 +47,5 @@ export interface SpreadFloor {
 
 /** Applies the documented spread floor; the result is always > 0 because `min_spread` is. */
 export function flooredSpread(spread: number, center: number, floor: SpreadFloor): number {
-  const relative = floor.min_relative_spread * Math.abs(center);
-  let out = spread > floor.min_spread ? spread : floor.min_spread;
-  if (relative > out) out = relative;
-  return out;
+  return Math.max(spread, floor.min_spread, floor.min_relative_spread * Math.abs(center));
 }

@@ -4,8 +4,8 @@ import type { Direction } from './options.js';
 
 /** The statistic's magnitude in the alerting direction (0 when it points the harmless way). */
 export function directedMagnitude(z: number, direction: Direction): number {
-  if (direction === 'up') return z > 0 ? z : 0;
-  if (direction === 'down') return z < 0 ? -z : 0;
+  if (direction === 'up') return Math.max(z, 0);
+  if (direction === 'down') return Math.max(-z, 0);
   return Math.abs(z);
 }
 
