@@ -46,6 +46,10 @@ export interface Baseline {
   readonly window: string;
   /** For seasonal baselines: which phase was used, or why it fell back. */
   readonly seasonalReference?: string;
+  /** Missing (NaN, ±Infinity, null) points inside the window that were skipped, never averaged in. */
+  readonly skipped?: number;
+  /** Points inside the window left out because an earlier evaluation flagged them anomalous. */
+  readonly excluded?: number;
 }
 
 /** The result of one detector evaluating one point. */

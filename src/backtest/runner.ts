@@ -1,0 +1,116 @@
+import type { FindingState, Severity, Verdict } from '../core/types.js';
+import { type CompiledBinding, evaluateBinding } from '../detectors/binding.js';
+import { type HysteresisState, hysteresisStep } from '../detectors/lib/hysteresis.js';
+
+/**
+ * While a finding is open (raised, not yet cleared) or reopened inside its expiry, the row's
+ * score is multiplied by this: the daemon would not page again, so the backtest does not
+ * report the same episode row after row. It stays continuous and ordered within the episode.
+ */
+export const HELD_SCORE_FACTOR = 0.1;
+
+export interface BacktestStep {
+  readonly verdict: Verdict;
+  /** Verdict score, damped while the episode is already open (see HELD_SCORE_FACTOR). */
+  readonly score: number;
+  readonly transition: FindingState | null;
+}
+
+/**
+ * Replays a series through a binding exactly as the daemon would, one row at a time: each row
+ * is judged against the rows before it only (streaming), flagged rows are masked out of later
+ * baselines, and hysteresis decides raised / ongoing / cleared.
+ */
+export class BacktestRunner {
+  private timestamps = new Float64Array(1024);
+  private values = new Float64Array(1024);
+  private flagged = new Uint8Array(1024);
+  private length = 0;
+  private hysteresis: HysteresisState | undefined;
+
+  constructor(private readonly binding: CompiledBinding) {}
+
+  step(timestamp: number, value: number): BacktestStep {
+    const n = this.length;
+    const history = {
+      timestamps: this.timestamps.subarray(0, n),
+      values: this.values.subarray(0, n),
+      anomalous: this.flagged.subarray(0, n),
+    };
+    const verdict = evaluateBinding(this.binding, history, { timestamp, value });
+    const { state, transition } = hysteresisStep(
+      this.hysteresis,
+      verdict,
+      timestamp,
+      this.binding.hysteresis,
+    );
+    const held = transition === 'ongoing' || (transition === 'cleared' && verdict.anomalous);
+    this.hysteresis = state;
+    this.append(timestamp, value, verdict.anomalous);
+    return { verdict, score: held ? verdict.score * HELD_SCORE_FACTOR : verdict.score, transition };
+  }
+
+  private append(timestamp: number, value: number, anomalous: boolean): void {
+    if (this.length === this.values.length) this.grow();
+    this.timestamps[this.length] = timestamp;
+    this.values[this.length] = value;
+    this.flagged[this.length] = anomalous ? 1 : 0;
+    this.length++;
+  }
+
+  private grow(): void {
+    const size = this.values.length * 2;
+    const timestamps = new Float64Array(size);
+    const values = new Float64Array(size);
+    const flagged = new Uint8Array(size);
+    timestamps.set(this.timestamps);
+    values.set(this.values);
+    flagged.set(this.flagged);
+    this.timestamps = timestamps;
+    this.values = values;
+    this.flagged = flagged;
+  }
+}
+
+/** One raised finding, for `--summary`. */
+export interface TopFinding {
+  readonly timestamp: string;
+  readonly score: number;
+  readonly severity: Severity;
+  readonly reason: string;
+}
+
+/** Counts per severity, raised findings, and the strongest few. */
+export class BacktestSummary {
+  readonly counts: Record<Severity, number> = { ok: 0, warning: 0, critical: 0, 'insufficient-history': 0 };
+  raised = 0;
+  rows = 0;
+  readonly top: TopFinding[] = [];
+
+  constructor(private readonly keep = 10) {}
+
+  add(timestampText: string, step: BacktestStep): void {
+    this.rows++;
+    this.counts[step.verdict.severity]++;
+    if (step.transition !== 'raised') return;
+    this.raised++;
+    const { score, severity, reason } = step.verdict;
+    if (this.top.length === this.keep && score <= (this.top[this.top.length - 1] as TopFinding).score) return;
+    this.top.push({ timestamp: timestampText, score, severity, reason });
+    this.top.sort((a, b) => b.score - a.score);
+    if (this.top.length > this.keep) this.top.pop();
+  }
+
+  render(): string {
+    const lines = [
+      `rows ${this.rows}: ok ${this.counts.ok}, warning ${this.counts.warning}, critical ${this.counts.critical}, insufficient-history ${this.counts['insufficient-history']}`,
+      `findings raised: ${this.raised}`,
+    ];
+    for (const finding of this.top) {
+      lines.push(
+        `  ${finding.timestamp}  ${finding.severity}  score ${finding.score.toFixed(4)}  ${finding.reason}`,
+      );
+    }
+    return `${lines.join('\n')}\n`;
+  }
+}

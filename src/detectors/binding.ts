@@ -1,0 +1,137 @@
+import { z } from 'zod';
+import { ConfigError } from '../core/errors.js';
+import { formatPath } from '../core/source.js';
+import type { Labels, Verdict } from '../core/types.js';
+import { detectorRegistry } from './index.js';
+import { type CombineMode, combineMode, combineVerdicts } from './lib/combine.js';
+import { type HysteresisOptions, hysteresisOptions } from './lib/hysteresis.js';
+import type { Detector, EvaluatedPoint, SeriesHistory } from './types.js';
+
+/** One `use:` entry: a detector kind and its options (validated per kind by validateBindingOptions). */
+export const detectorUse = z.strictObject({
+  kind: z.string().min(1),
+  options: z.record(z.string(), z.unknown()).default({}),
+});
+
+/** One entry of the config file's top-level `detectors:` list. */
+export const detectorBinding = z.strictObject({
+  metric: z.string().min(1),
+  labels: z.record(z.string(), z.string()).optional(),
+  combine: combineMode.default('any'),
+  hysteresis: hysteresisOptions.prefault({}),
+  exclude_anomalies_from_baseline: z.boolean().default(true),
+  use: z.array(detectorUse).min(1),
+});
+
+export type DetectorBinding = z.infer<typeof detectorBinding>;
+
+/**
+ * Problems in one `use[i]` entry, relative to `path` inside the binding. `schema` is the schema
+ * the issues were found against, so a loader can call
+ * `locateIssues(issues, doc, schema, ['detectors', j, ...path])` for `file:line path: message`.
+ */
+export interface OptionProblems {
+  readonly path: readonly PropertyKey[];
+  readonly schema: z.ZodType;
+  readonly issues: readonly z.core.$ZodIssue[];
+}
+
+/** Validates every `use[i].options` against its kind's schema; unknown kinds are reported too. */
+export function validateBindingOptions(binding: DetectorBinding): OptionProblems[] {
+  const problems: OptionProblems[] = [];
+  binding.use.forEach((use, index) => {
+    if (!detectorRegistry.has(use.kind)) {
+      const message = `unknown detector kind "${use.kind}" (known: ${detectorRegistry.kinds.join(', ')})`;
+      problems.push({
+        path: ['use', index, 'kind'],
+        schema: detectorUse.shape.kind,
+        issues: [{ code: 'custom', path: [], message, input: use.kind }],
+      });
+      return;
+    }
+    const schema = detectorRegistry.get(use.kind).options;
+    const parsed = schema.safeParse(use.options);
+    if (!parsed.success)
+      problems.push({ path: ['use', index, 'options'], schema, issues: parsed.error.issues });
+  });
+  return problems;
+}
+
+/** A binding ready to evaluate: detectors created, options parsed. */
+export interface CompiledBinding {
+  readonly metric: string;
+  readonly labels: Labels;
+  readonly combine: CombineMode;
+  readonly hysteresis: HysteresisOptions;
+  readonly excludeAnomalies: boolean;
+  readonly detectors: readonly Detector[];
+}
+
+/** Creates the binding's detectors; throws a ConfigError listing every bad option (path: message). */
+export function compileBinding(binding: DetectorBinding): CompiledBinding {
+  const problems = validateBindingOptions(binding);
+  if (problems.length > 0) {
+    const lines = problems.flatMap((problem) =>
+      problem.issues.map((issue) => `${formatPath([...problem.path, ...issue.path])}: ${issue.message}`),
+    );
+    throw new ConfigError(`invalid detector options for ${binding.metric}`, lines);
+  }
+  const detectors = binding.use.map((use) => {
+    const definition = detectorRegistry.get(use.kind);
+    return definition.create(definition.options.parse(use.options), { metric: binding.metric });
+  });
+  return {
+    metric: binding.metric,
+    labels: binding.labels ?? {},
+    combine: binding.combine,
+    hysteresis: binding.hysteresis,
+    excludeAnomalies: binding.exclude_anomalies_from_baseline,
+    detectors,
+  };
+}
+
+/**
+ * Evaluates one point of one series with every detector of a binding and combines the verdicts.
+ * With `exclude_anomalies_from_baseline: false` the anomaly mask is dropped, so flagged points
+ * count in baselines; otherwise the caller's mask is honoured. Pure, like the detectors.
+ */
+export function evaluateBinding(
+  binding: CompiledBinding,
+  history: SeriesHistory,
+  point: EvaluatedPoint,
+): Verdict {
+  const input: SeriesHistory = binding.excludeAnomalies
+    ? history
+    : { timestamps: history.timestamps, values: history.values };
+  if (binding.detectors.length === 1) return (binding.detectors[0] as Detector).evaluate(input, point);
+  return combineVerdicts(
+    binding.detectors.map((detector) => detector.evaluate(input, point)),
+    binding.combine,
+  );
+}
+
+/** Does the binding apply to this series? Metric equal, and every binding label present and equal. */
+export function bindingMatches(
+  binding: Pick<DetectorBinding, 'metric' | 'labels'>,
+  metric: string,
+  labels: Labels,
+): boolean {
+  if (binding.metric !== metric) return false;
+  return Object.entries(binding.labels ?? {}).every(([name, value]) => labels[name] === value);
+}
+
+/** Parses a series name `metric` or `metric{k="v",k2="v2"}` into metric and labels; undefined if malformed. */
+export function parseSeriesName(name: string): { metric: string; labels: Labels } | undefined {
+  const match = /^([A-Za-z_:][A-Za-z0-9_:.-]*)(?:\{(.*)\})?$/.exec(name.trim());
+  if (!match) return undefined;
+  const labels: Record<string, string> = {};
+  const body = match[2]?.trim() ?? '';
+  if (body !== '') {
+    for (const part of body.split(',')) {
+      const pair = /^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*"([^"]*)"\s*$/.exec(part);
+      if (!pair) return undefined;
+      labels[pair[1] as string] = pair[2] as string;
+    }
+  }
+  return { metric: match[1] as string, labels };
+}

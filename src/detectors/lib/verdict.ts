@@ -1,0 +1,123 @@
+import type { Baseline, Severity, Verdict } from '../../core/types.js';
+import { formatNumber, formatSigma, formatValue } from './format.js';
+import type { Direction } from './options.js';
+
+/** The statistic's magnitude in the alerting direction (0 when it points the harmless way). */
+export function directedMagnitude(z: number, direction: Direction): number {
+  if (direction === 'up') return Math.max(z, 0);
+  if (direction === 'down') return Math.max(-z, 0);
+  return Math.abs(z);
+}
+
+/**
+ * Maps a directed magnitude to [0, 1]: m / (m + warning), so 0.5 sits exactly at the warning
+ * threshold on every kind and every series. Strictly increasing and unsaturated: 10σ and 100σ
+ * stay apart (0.77 vs 0.97 at threshold 3), which matters when one threshold is chosen for many series.
+ */
+export function magnitudeScore(magnitude: number, warning: number): number {
+  if (!(magnitude > 0)) return 0;
+  if (magnitude === Number.POSITIVE_INFINITY) return 1;
+  return magnitude / (magnitude + warning);
+}
+
+export function severityOf(magnitude: number, warning: number, critical: number): Severity {
+  if (magnitude >= critical) return 'critical';
+  if (magnitude >= warning) return 'warning';
+  return 'ok';
+}
+
+/** Keeps z finite when a huge jump meets a tiny floored spread. */
+export function clampFinite(z: number): number {
+  if (z > Number.MAX_VALUE) return Number.MAX_VALUE;
+  if (z < -Number.MAX_VALUE) return -Number.MAX_VALUE;
+  return Number.isNaN(z) ? 0 : z;
+}
+
+/** Everything a z-family verdict reports; `centerName` is `mean`, `median` or `EWMA baseline`. */
+export interface ZVerdictInput {
+  readonly detector: string;
+  readonly metric: string;
+  readonly percent: boolean;
+  readonly value: number;
+  readonly z: number;
+  readonly direction: Direction;
+  readonly warning: number;
+  readonly critical: number;
+  readonly baseline: Baseline;
+  readonly centerName: string;
+  /** Optional clause appended to the reason (fallbacks, readmitted points). */
+  readonly note?: string;
+  /** Replaces "<metric> <value>" at the start of the reason (EWMA names its smoothed value). */
+  readonly subject?: string;
+}
+
+export function zVerdict(input: ZVerdictInput): Verdict {
+  const z = clampFinite(input.z);
+  const magnitude = directedMagnitude(z, input.direction);
+  const severity = severityOf(magnitude, input.warning, input.critical);
+  return {
+    detector: input.detector,
+    anomalous: severity === 'warning' || severity === 'critical',
+    severity,
+    score: magnitudeScore(magnitude, input.warning),
+    statistic: z,
+    baseline: input.baseline,
+    reason: zReason(input, z, severity),
+  };
+}
+
+function zReason(input: ZVerdictInput, z: number, severity: Severity): string {
+  const { baseline, percent } = input;
+  const side = z < 0 ? 'below' : 'above';
+  let reason =
+    `${input.subject ?? `${input.metric} ${formatValue(input.value, percent)}`} is ${formatSigma(z)} ${side} its ` +
+    `${baseline.window} ${input.centerName} ${formatValue(baseline.center, percent)} ` +
+    `(σ ${formatNumber(baseline.spread)})`;
+  if (severity === 'ok' && directedMagnitude(z, input.direction) === 0 && z !== 0) {
+    reason += input.direction === 'down' ? '; only drops alert' : '; only rises alert';
+  }
+  return reason + qualityNote(baseline) + (input.note ? `; ${input.note}` : '');
+}
+
+/** `; 2 missing points skipped; 5 flagged points excluded` or empty. */
+export function qualityNote(baseline: Pick<Baseline, 'skipped' | 'excluded'>): string {
+  let note = '';
+  if (baseline.skipped)
+    note += `; ${baseline.skipped} missing point${baseline.skipped === 1 ? '' : 's'} skipped`;
+  if (baseline.excluded)
+    note += `; ${baseline.excluded} flagged point${baseline.excluded === 1 ? '' : 's'} excluded from the baseline`;
+  return note;
+}
+
+/** The explicit "cannot judge yet" verdict: never anomalous, score 0. */
+export function insufficientVerdict(
+  detector: string,
+  metric: string,
+  usable: number,
+  needed: number,
+  counts: { readonly skipped: number; readonly excluded: number },
+  what = 'usable points',
+): Verdict {
+  return {
+    detector,
+    anomalous: false,
+    severity: 'insufficient-history',
+    score: 0,
+    statistic: null,
+    baseline: null,
+    reason: `${metric}: only ${usable} ${what} in the window, ${needed} needed${qualityNote(counts)}`,
+  };
+}
+
+/** Verdict for an evaluated point that is itself missing (NaN or ±Infinity). */
+export function missingPointVerdict(detector: string, metric: string): Verdict {
+  return {
+    detector,
+    anomalous: false,
+    severity: 'insufficient-history',
+    score: 0,
+    statistic: null,
+    baseline: null,
+    reason: `${metric}: the evaluated point has no finite value (missing data is not judged)`,
+  };
+}

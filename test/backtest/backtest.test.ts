@@ -1,0 +1,208 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { Command } from 'commander';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { registerBacktestCommand, runBacktest } from '../../src/commands/backtest.js';
+import { coverageDrop } from '../fixtures/seed-shapes.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'vigil-backtest-'));
+
+function capture(): { stream: PassThrough; text: () => string } {
+  const stream = new PassThrough();
+  let text = '';
+  stream.on('data', (chunk: Buffer) => {
+    text += chunk.toString();
+  });
+  return { stream, text: () => text };
+}
+
+function seedCsv(name = 'vegas_line_coverage.csv', eol = '\n'): string {
+  const shape = coverageDrop();
+  const rows = Array.from(shape.values, (value, index) => {
+    const timestamp = new Date(shape.timestamps[index] as number)
+      .toISOString()
+      .replace('T', ' ')
+      .slice(0, 19);
+    return `${timestamp},${value}`;
+  });
+  const file = join(dir, name);
+  writeFileSync(file, ['timestamp,value', ...rows].join(eol) + eol);
+  return file;
+}
+
+afterEach(() => {
+  process.exitCode = undefined;
+});
+
+describe('runBacktest', () => {
+  it('writes one row per input row with score, severity and reason, streaming', async () => {
+    const input = seedCsv('vegas_line_coverage.csv', '\r\n');
+    const stdout = capture();
+    const stderr = capture();
+
+    const code = await runBacktest(
+      {
+        detector: 'zscore',
+        options: '{"window":"28d","direction":"down","min_history":7}',
+        input,
+        summary: true,
+      },
+      { stdout: stdout.stream, stderr: stderr.stream },
+    );
+
+    const lines = stdout.text().trim().split('\n');
+    expect(code).toBe(0);
+    expect(lines[0]).toBe('timestamp,value,anomaly_score,severity,reason');
+    expect(lines).toHaveLength(32);
+    expect(lines[1]).toMatch(
+      /^2026-01-05 00:00:00,[\d.]+,0,insufficient-history,"vegas_line_coverage: only 0 usable points in the window, 7 needed"$/,
+    );
+    expect(lines[29]).toMatch(
+      /^2026-02-02 00:00:00,44.7,0\.\d+,critical,vegas_line_coverage 44\.7% is [\d.]+σ below its 28-day mean/,
+    );
+    for (const line of lines.slice(1)) {
+      const score = Number(line.split(',')[2]);
+      expect(score).toBeGreaterThanOrEqual(0);
+      expect(score).toBeLessThanOrEqual(1);
+    }
+    expect(stderr.text()).toMatch(
+      /^rows 31: ok 21, warning 0, critical 3, insufficient-history 7\nfindings raised: 1\n/,
+    );
+  });
+
+  it('damps the scores of an episode that is already open', async () => {
+    const input = seedCsv();
+    const out = join(dir, 'out.csv');
+
+    await runBacktest(
+      {
+        detector: 'zscore',
+        options: '{"window":"28d","direction":"down","min_history":7}',
+        input,
+        output: out,
+      },
+      { stdout: new PassThrough(), stderr: new PassThrough() },
+    );
+
+    const scores = readFileSync(out, 'utf8')
+      .trim()
+      .split('\n')
+      .slice(-3)
+      .map((line) => Number(line.split(',')[2]));
+    expect(scores[0]).toBeGreaterThan(0.5);
+    expect(scores[1]).toBeLessThan(0.1);
+    expect(scores[2]).toBeLessThan(0.1);
+  });
+
+  it.each([
+    [
+      { detector: 'zscore', options: '{"windw":3}' },
+      /invalid detector options[\s\S]*Unrecognized key: "windw"/,
+    ],
+    [{ detector: 'zscore', options: 'not json' }, /--options is not valid JSON/],
+    [{ detector: 'prophet' }, /unknown detector kind "prophet"/],
+    [{}, /--detector KIND is required/],
+  ])('exits 2 on bad arguments %j', async (options, message) => {
+    const stderr = capture();
+
+    const code = await runBacktest(
+      { ...options, input: seedCsv() },
+      { stdout: new PassThrough(), stderr: stderr.stream },
+    );
+
+    expect(code).toBe(2);
+    expect(stderr.text()).toMatch(message);
+  });
+
+  it('exits 2 with the line number on a bad CSV', async () => {
+    const input = join(dir, 'bad.csv');
+    writeFileSync(input, 'timestamp,value\n2026-01-05 00:00:00,1\n2026-01-05 01:00:00,oops\n');
+    const stderr = capture();
+
+    const code = await runBacktest(
+      { detector: 'zscore', input },
+      { stdout: new PassThrough(), stderr: stderr.stream },
+    );
+
+    expect(code).toBe(2);
+    expect(stderr.text()).toBe('vigil backtest: line 3: value "oops" is not a number\n');
+  });
+
+  it('uses the binding of a config file for --config --series, and locates bad options', async () => {
+    const input = seedCsv();
+    const config = join(dir, 'vigil.yaml');
+    writeFileSync(
+      config,
+      [
+        'detectors:',
+        '  - metric: vegas_line_coverage',
+        '    use:',
+        '      - kind: threshold',
+        '      - kind: zscore',
+        '        options: { direction: down, window: 28d, min_history: 7 }',
+        '  - metric: other',
+        '    use:',
+        '      - kind: zscore',
+        '        options: { treshold: 3 }',
+        '',
+      ].join('\n'),
+    );
+    const stderr = capture();
+
+    const code = await runBacktest(
+      { config, series: 'vegas_line_coverage', input },
+      { stdout: new PassThrough(), stderr: stderr.stream },
+    );
+
+    expect(code).toBe(2);
+    expect(stderr.text()).toContain(
+      `${config}:10 detectors[1].use[0].options.treshold: unknown key (did you mean "threshold"?)`,
+    );
+  });
+
+  it('reads a valid config binding', async () => {
+    const input = seedCsv();
+    const config = join(dir, 'good.yaml');
+    writeFileSync(config, 'detectors:\n  - metric: vegas_line_coverage\n    use:\n      - kind: threshold\n');
+    const stdout = capture();
+
+    const code = await runBacktest(
+      { config, series: 'vegas_line_coverage', input },
+      { stdout: stdout.stream, stderr: new PassThrough() },
+    );
+
+    expect(code).toBe(0);
+    expect(stdout.text()).toContain(
+      'vegas_line_coverage 44.7% breaches its critical SLO band (warning below 80%, critical below 50%)',
+    );
+  });
+});
+
+describe('registerBacktestCommand', () => {
+  it('registers `backtest` with an example in --help', () => {
+    const program = new Command().exitOverride();
+    let help = '';
+    program.configureOutput({ writeOut: (text) => (help += text) });
+    registerBacktestCommand(program);
+
+    expect(() => program.parse(['backtest', '--help'], { from: 'user' })).toThrow();
+    expect(help).toContain('Examples:');
+    expect(help).toContain('vigil backtest --detector robust-zscore history.csv -o scored.csv --summary');
+  });
+
+  it('runs through commander and sets the exit code', async () => {
+    const input = seedCsv();
+    const out = join(dir, 'cli.csv');
+    const program = new Command();
+    registerBacktestCommand(program);
+    const write = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+
+    await program.parseAsync(['backtest', '--detector', 'threshold', input, '-o', out], { from: 'user' });
+
+    write.mockRestore();
+    expect(process.exitCode).toBe(0);
+    expect(readFileSync(out, 'utf8').split('\n')).toHaveLength(33);
+  });
+});

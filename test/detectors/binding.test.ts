@@ -1,0 +1,124 @@
+import { describe, expect, it } from 'vitest';
+import type { Verdict } from '../../src/core/types.js';
+import {
+  bindingMatches,
+  compileBinding,
+  detectorBinding,
+  evaluateBinding,
+  parseSeriesName,
+  validateBindingOptions,
+} from '../../src/detectors/binding.js';
+import { combineVerdicts } from '../../src/detectors/lib/combine.js';
+import { HOUR_MS, historyOf, wiggle } from './support.js';
+
+const verdict = (detector: string, severity: Verdict['severity'], score: number): Verdict => ({
+  detector,
+  anomalous: severity === 'warning' || severity === 'critical',
+  severity,
+  score,
+  statistic: severity === 'insufficient-history' ? null : score * 10,
+  baseline: null,
+  reason: `${detector} says ${severity}`,
+});
+
+describe('combineVerdicts', () => {
+  const crit = verdict('a', 'critical', 0.9);
+  const warn = verdict('b', 'warning', 0.6);
+  const ok = verdict('c', 'ok', 0.2);
+  const none = verdict('d', 'insufficient-history', 0);
+
+  it.each([
+    ['any', [ok, warn, crit], 'critical', 'a'],
+    ['any', [ok, ok], 'ok', 'c'],
+    ['all', [crit, warn], 'warning', 'b'],
+    ['all', [crit, ok], 'ok', 'c'],
+    ['all', [crit, none], 'ok', 'a'],
+    ['majority', [crit, warn, ok], 'warning', 'b'],
+    ['majority', [crit, ok, ok], 'ok', 'c'],
+    ['majority', [crit, warn], 'warning', 'b'],
+    ['any', [none, none], 'insufficient-history', 'd'],
+  ] as const)('%s of %# → %s', (mode, verdicts, severity, source) => {
+    const combined = combineVerdicts(verdicts, mode);
+
+    expect(combined.severity).toBe(severity);
+    expect(combined.anomalous).toBe(severity === 'warning' || severity === 'critical');
+    expect(combined.reason.startsWith(`${source} says`)).toBe(true);
+    expect(combined.detector).toBe(`${mode}(${verdicts.map((v) => v.detector).join(',')})`);
+  });
+});
+
+describe('detectorBinding', () => {
+  const raw = {
+    metric: 'vegas_line_coverage',
+    labels: { model: 'catboost_v9' },
+    use: [
+      { kind: 'threshold' },
+      { kind: 'zscore', options: { direction: 'down', window: '28d', min_history: 7 } },
+    ],
+  };
+
+  it('fills defaults: combine any, hysteresis k1 n1 m2 expiry 3h, hygiene on', () => {
+    const binding = detectorBinding.parse(raw);
+
+    expect(binding).toMatchObject({
+      combine: 'any',
+      hysteresis: { k: 1, n: 1, m: 2, expiry: 3 * HOUR_MS },
+      exclude_anomalies_from_baseline: true,
+    });
+  });
+
+  it('reports bad per-kind options and unknown kinds with their paths and schemas', () => {
+    const binding = detectorBinding.parse({
+      metric: 'm',
+      use: [{ kind: 'zscore', options: { threshold: -1, windw: 3 } }, { kind: 'prophet' }],
+    });
+
+    const problems = validateBindingOptions(binding);
+
+    expect(problems.map((problem) => problem.path)).toEqual([
+      ['use', 0, 'options'],
+      ['use', 1, 'kind'],
+    ]);
+    expect(problems[0]?.issues.map((issue) => [issue.code, issue.path])).toEqual([
+      ['too_small', ['threshold']],
+      ['unrecognized_keys', []],
+    ]);
+    expect(problems[1]?.issues[0]?.message).toMatch(/^unknown detector kind "prophet"/);
+  });
+
+  it('evaluates a compiled binding into one combined verdict', () => {
+    const compiled = compileBinding(detectorBinding.parse(raw));
+    const days = 86_400_000;
+    const history = historyOf(wiggle(28, 92, 1.5), days);
+
+    const combined = evaluateBinding(compiled, history, { timestamp: 28 * days, value: 44.7 });
+
+    expect(combined.severity).toBe('critical');
+    expect(combined.detector).toBe('any(threshold,zscore)');
+  });
+
+  it('compileBinding throws a ConfigError listing every problem', () => {
+    const binding = detectorBinding.parse({ metric: 'm', use: [{ kind: 'zscore', options: { window: 1 } }] });
+
+    expect(() => compileBinding(binding)).toThrow(
+      expect.objectContaining({
+        problems: ['use[0].options.window: expected a whole number of points >= 2, got 1'],
+      }),
+    );
+  });
+
+  it('matches series by metric and label subset, and parses series names', () => {
+    expect(parseSeriesName('grading{model="catboost_v9",env="prod"}')).toEqual({
+      metric: 'grading',
+      labels: { model: 'catboost_v9', env: 'prod' },
+    });
+    expect(parseSeriesName('bad{model=x}')).toBeUndefined();
+    expect(
+      bindingMatches({ metric: 'grading', labels: { model: 'a' } }, 'grading', { model: 'a', env: 'p' }),
+    ).toBe(true);
+    expect(bindingMatches({ metric: 'grading', labels: { model: 'a' } }, 'grading', { model: 'b' })).toBe(
+      false,
+    );
+    expect(bindingMatches({ metric: 'grading' }, 'other', {})).toBe(false);
+  });
+});
