@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
+import { registerBacktestCommand } from './commands/backtest.js';
 import { registerConfigCommand } from './commands/config.js';
 import { registerPolicyCommand } from './commands/policy.js';
 import { registerRunCommand } from './commands/run.js';
@@ -24,6 +25,7 @@ const program = new Command()
 
 registerRunCommand(program);
 registerConfigCommand(program);
+registerBacktestCommand(program);
 registerPolicyCommand(program);
 registerSandboxCommand(program);
 

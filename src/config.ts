@@ -8,6 +8,7 @@ import { ConfigError } from './core/errors.js';
 import { type Environment, type InterpolationProblem, interpolate } from './core/interpolate.js';
 import type { Registry } from './core/plugin.js';
 import { closest, formatPath, type LocatedDocument, locateIssues, parseLocatedYaml } from './core/source.js';
+import { detectorBinding, validateBindingOptions } from './detectors/binding.js';
 
 /**
  * vigil's configuration: one YAML file, `${VAR}` / `${VAR:-default}` interpolation in any
@@ -63,7 +64,15 @@ export const configSchema = z.strictObject({
     .prefault({}),
   policy_file: z.string().min(1).optional(),
   collectors: z.array(collectorEntry).default([]),
-  detectors: z.array(z.record(z.string(), z.unknown())).default([]),
+  detectors: z.array(detectorBinding).default([]),
+  history: z
+    .strictObject({
+      max_points: z.number().int().min(10).max(100_000).default(2_000),
+      max_age: duration.default(90 * 86_400_000),
+      read_points: z.number().int().min(2).max(100_000).default(400),
+    })
+    .prefault({}),
+  data_dir: z.string().min(1).default('.vigil'),
   remediations: z
     .strictObject({
       concurrency: z.number().int().min(1).max(64).default(2),
@@ -219,7 +228,25 @@ function validatePlugins(
     });
   }
   problems.push(...duplicateIds(raw, doc));
+  problems.push(...validateDetectorOptions(raw, doc));
   return problems;
+}
+
+/** Each binding's `use[i].options` against its detector kind, located in the file. */
+function validateDetectorOptions(raw: Record<string, unknown>, doc: LocatedDocument): string[] {
+  if (!Array.isArray(raw.detectors)) return [];
+  return raw.detectors.flatMap((entry: unknown, index) => {
+    const parsed = detectorBinding.safeParse(entry);
+    if (!parsed.success) return [];
+    return validateBindingOptions(parsed.data).flatMap((problem) =>
+      locateIssues(problem.issues, doc, problem.schema, ['detectors', index, ...problem.path]),
+    );
+  });
+}
+
+/** Metric names the config's detector bindings watch: what policy rules may refer to. */
+export function configuredMetrics(config: Pick<Config, 'detectors'>): ReadonlySet<string> {
+  return new Set(config.detectors.map((binding) => binding.metric));
 }
 
 function sortByLine(problems: readonly string[]): string[] {

@@ -1,8 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { z } from 'zod';
+import { configuredMetrics, loadConfig } from '../config.js';
 import { type Clock, systemClock } from '../core/clock.js';
-import { errorMessage } from '../core/errors.js';
+import { ConfigError, errorMessage } from '../core/errors.js';
 import { parseLocatedYaml } from '../core/source.js';
 import { type Finding, seriesKey } from '../core/types.js';
 import { candidatesFor, evaluate, formatDecision } from '../policies/evaluate.js';
@@ -63,30 +64,17 @@ function summary(snapshot: PolicySnapshot): string {
   ].join(', ');
 }
 
-/**
- * The metric names the config's detectors produce (`detectors[].metric`). Deliberately tiny:
- * it is replaced by the config loader once that exists.
- */
-export async function readKnownMetrics(
+/** The metric names the config's detector bindings watch, through the daemon's config loader. */
+async function readKnownMetrics(
   file: string,
 ): Promise<{ metrics: ReadonlySet<string> } | { problems: string[] }> {
-  let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    return { metrics: configuredMetrics(await loadConfig(file)) };
   } catch (error) {
-    return { problems: [`${file}:1 (root): cannot read the config file: ${errorMessage(error)}`] };
+    if (error instanceof ConfigError)
+      return { problems: error.problems.length > 0 ? [...error.problems] : [error.message] };
+    return { problems: [`${file}: ${errorMessage(error)}`] };
   }
-  const doc = parseLocatedYaml(text, file);
-  if (doc.syntaxErrors.length > 0) return { problems: [...doc.syntaxErrors] };
-  const detectors = (doc.value as { detectors?: unknown } | null | undefined)?.detectors;
-  if (!Array.isArray(detectors)) {
-    return { problems: [`${file}:${doc.lineOf(['detectors'])} detectors: expected a list of detectors`] };
-  }
-  const metrics = detectors.flatMap((detector: unknown) => {
-    const metric = (detector as { metric?: unknown } | null)?.metric;
-    return typeof metric === 'string' ? [metric] : [];
-  });
-  return { metrics: new Set(metrics) };
 }
 
 function fail(io: CommandIo, problems: readonly string[]): number {

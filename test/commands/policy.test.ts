@@ -55,7 +55,10 @@ describe('vigil policy check', () => {
       file,
       'mode: auto\nrules:\n  - id: r\n    match: { metric: drift }\n    action: { kind: redeploy-service, params: { service: a } }\n',
     );
-    await writeFile(join(dir, 'config.yaml'), 'detectors:\n  - { kind: threshold, metric: drift_commits }\n');
+    await writeFile(
+      join(dir, 'config.yaml'),
+      'detectors:\n  - metric: drift_commits\n    use: [{ kind: zscore }]\n',
+    );
     const io = capture();
 
     const code = await runPolicyCheck(file, { config: join(dir, 'config.yaml') }, io, CLOCK);
