@@ -4,7 +4,6 @@ import { z } from 'zod';
 import { configuredMetrics, loadConfig } from '../config.js';
 import { type Clock, systemClock } from '../core/clock.js';
 import { ConfigError, errorMessage } from '../core/errors.js';
-import { parseLocatedYaml } from '../core/source.js';
 import { type Finding, seriesKey } from '../core/types.js';
 import { candidatesFor, evaluate, formatDecision } from '../policies/evaluate.js';
 import { overrideState } from '../policies/gates/override.js';
