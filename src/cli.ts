@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { registerBacktestCommand } from './commands/backtest.js';
 import { registerConfigCommand } from './commands/config.js';
+import { registerOnceCommand } from './commands/once.js';
 import { registerPolicyCommand } from './commands/policy.js';
 import { registerRunCommand } from './commands/run.js';
 import { registerSandboxCommand } from './commands/sandbox.js';
@@ -25,6 +26,7 @@ const program = new Command()
 
 registerRunCommand(program);
 registerConfigCommand(program);
+registerOnceCommand(program);
 registerBacktestCommand(program);
 registerPolicyCommand(program);
 registerSandboxCommand(program);

@@ -58,7 +58,11 @@ export const configSchema = z.strictObject({
     .strictObject({
       project: z.string().min(1).optional(),
       region: z.string().min(1).default('us-west2'),
-      endpoint: z.string().url().optional(),
+      // Empty means the real Google endpoints, so `${VIGIL_GCP_ENDPOINT:-}` works in one shared file.
+      endpoint: z
+        .union([z.literal(''), z.url({ protocol: /^https?$/ })])
+        .optional()
+        .transform((value) => (value === '' ? undefined : value)),
       timeout: duration.default(30_000),
     })
     .prefault({}),
@@ -229,6 +233,7 @@ function validatePlugins(
   }
   problems.push(...duplicateIds(raw, doc));
   problems.push(...validateDetectorOptions(raw, doc));
+  problems.push(...requireGcpProject(raw, doc));
   return problems;
 }
 
@@ -242,6 +247,22 @@ function validateDetectorOptions(raw: Record<string, unknown>, doc: LocatedDocum
       locateIssues(problem.issues, doc, problem.schema, ['detectors', index, ...problem.path]),
     );
   });
+}
+
+const GCP_KINDS = new Set(['bigquery-sql', 'cloud-run-drift']);
+
+/** Google collectors need a project; say so at the collector that needs it, not at the first tick. */
+function requireGcpProject(raw: Record<string, unknown>, doc: LocatedDocument): string[] {
+  const gcp = raw.gcp as { project?: unknown } | undefined;
+  if (typeof gcp?.project === 'string' && gcp.project !== '') return [];
+  const collectors = Array.isArray(raw.collectors) ? (raw.collectors as { kind?: unknown }[]) : [];
+  const index = collectors.findIndex((entry) => typeof entry?.kind === 'string' && GCP_KINDS.has(entry.kind));
+  if (index < 0) return [];
+  const path = ['collectors', index, 'kind'];
+  const kind = String(collectors[index]?.kind);
+  return [
+    `${doc.file}:${doc.lineOf(path)} gcp.project: required by ${formatPath(path)} (${kind}); set gcp.project or VIGIL_GCP_PROJECT`,
+  ];
 }
 
 /** Metric names the config's detector bindings watch: what policy rules may refer to. */

@@ -105,6 +105,7 @@ function rowsToResult(
   const samples: Sample[] = [];
   const problems: CollectProblem[] = [];
   const seen = new Map<string, { labels: Labels; latest: boolean }>();
+  const lateLatest: SeriesStatus[] = [];
   rows.forEach((row, index) => {
     const labels = rowLabels(row, settings);
     const target = `${settings.metric} row ${index + 1}`;
@@ -129,6 +130,11 @@ function rowsToResult(
         target,
         message: `${settings.value_column} is NULL on ${isoDate(timestamp)}`,
       });
+      // A NULL in the latest partition is data not in yet: late, neither healthy nor 0%.
+      if (startOfDay(timestamp) >= latestPartition) {
+        const reason = `latest partition ${isoDate(timestamp)} has no value yet (NULL)`;
+        lateLatest.push({ metric: settings.metric, labels, status: 'no-data', reason });
+      }
     } else if (value === undefined) {
       problems.push({
         kind: 'non-numeric',
@@ -139,7 +145,10 @@ function rowsToResult(
       samples.push({ metric: settings.metric, labels, timestamp, value });
     }
   });
-  const statuses = settings.expect_latest ? noDataStatuses(seen, settings, latestPartition) : [];
+  const statuses = [
+    ...lateLatest,
+    ...(settings.expect_latest ? noDataStatuses(seen, settings, latestPartition) : []),
+  ];
   for (const status of statuses)
     problems.push({ kind: 'no-data', target: settings.metric, message: status.reason });
   ctx.logger.debug(

@@ -90,7 +90,7 @@ export async function runTick(
   const results = evaluations.map((evaluation) => evaluate(evaluation, deps.bindings, history, states));
   if (deps.persist) await commit(results, deps.store);
 
-  const findings = results.flatMap((result) => (result.finding ? [result.finding] : []));
+  const findings = results.flatMap((result) => result.findings);
   for (const finding of findings) {
     if (finding.state === 'raised')
       metrics.findings.inc({ metric: finding.metric, severity: finding.verdict.severity });
@@ -99,6 +99,7 @@ export async function runTick(
   metrics.tracked.set(deps.seenSeries.size);
   const series: SeriesReport[] = [
     ...results.map((r) => r.report),
+    ...unwatched(samples, evaluations),
     ...statuses.map((status) => ({
       series: seriesKey(status.metric, status.labels),
       metric: status.metric,
@@ -109,6 +110,24 @@ export async function runTick(
   logFindings(findings, deps.logger, running.id);
   await deps.onFindings(findings);
   return { ...base, outcome: 'success', samples: samples.length, problems, series, findings };
+}
+
+/** Series collected this tick that no binding watches: reported with their value, never judged. */
+function unwatched(samples: readonly Sample[], evaluations: readonly Evaluation[]): SeriesReport[] {
+  const watched = new Set(evaluations.map((e) => e.key));
+  const latest = new Map<SeriesKey, Sample>();
+  for (const sample of samples) {
+    const key = seriesKey(sample.metric, sample.labels);
+    const current = latest.get(key);
+    if (!watched.has(key) && (!current || sample.timestamp >= current.timestamp)) latest.set(key, sample);
+  }
+  return [...latest].map(([key, s]) => ({
+    series: key,
+    metric: s.metric,
+    labels: s.labels,
+    timestamp: s.timestamp,
+    value: s.value,
+  }));
 }
 
 /** Newest sample per series, crossed with every binding that applies to it. */
@@ -132,11 +151,24 @@ function planEvaluations(samples: readonly Sample[], bindings: readonly Compiled
 
 interface EvaluationResult {
   readonly report: SeriesReport;
-  readonly finding?: Finding;
-  readonly flag?: PointFlag;
+  readonly findings: readonly Finding[];
+  readonly flags: readonly PointFlag[];
   readonly state: [string, string];
 }
 
+/** What the tick persists per series and binding between ticks. */
+interface DetectionState {
+  readonly hysteresis: HysteresisState | undefined;
+  /** Timestamp of the newest point already judged: each point is judged once, in order. */
+  readonly last: number | null;
+}
+
+/**
+ * Judges every point newer than the last judged one, oldest first, each against the history
+ * before it — so a look-back query's first run, or a tick after downtime, sees an episode from
+ * its first day (the affected range a backfill needs), not only today's value. Points judged
+ * anomalous join the anomaly mask at once, keeping them out of the next points' baselines.
+ */
 function evaluate(
   evaluation: Evaluation,
   bindings: readonly CompiledBinding[],
@@ -145,16 +177,51 @@ function evaluate(
 ): EvaluationResult {
   const binding = bindings[evaluation.binding] as CompiledBinding;
   const { latest, key } = evaluation;
-  const stored = history.get(key) ?? {
-    key,
-    timestamps: new Float64Array(),
-    values: new Float64Array(),
-    anomalous: new Uint8Array(),
-  };
-  const verdict = evaluateBinding(binding, stored, { timestamp: latest.timestamp, value: latest.value });
+  const stored = history.get(key) ?? emptySeries(key);
+  const mask = Uint8Array.from(stored.anomalous);
+  const series = { timestamps: stored.timestamps, values: stored.values, anomalous: mask };
   const previous = parseState(states.get(evaluation.stateField));
-  const step = hysteresisStep(previous, verdict, latest.timestamp, binding.hysteresis);
   const labels = { ...latest.labels, ...(latest.annotations ?? {}) };
+  let hysteresis = previous.hysteresis;
+  let last = previous.last;
+  let verdict: Verdict | undefined;
+  let judged: { timestamp: number; value: number } | undefined;
+  let raisedSince: number | undefined;
+  const flags: PointFlag[] = [];
+  for (let i = 0; i < stored.timestamps.length; i++) {
+    const timestamp = stored.timestamps[i] as number;
+    if ((last !== null && timestamp <= last) || timestamp > latest.timestamp) continue;
+    const value = stored.values[i] as number;
+    verdict = evaluateBinding(binding, series, { timestamp, value });
+    const step = hysteresisStep(hysteresis, verdict, timestamp, binding.hysteresis);
+    if (step.transition === 'raised') raisedSince = step.state.since ?? timestamp;
+    if (step.transition === 'cleared') raisedSince = undefined;
+    hysteresis = step.state;
+    last = timestamp;
+    judged = { timestamp, value };
+    if (verdict.anomalous) {
+      mask[i] = 1;
+      flags.push({ series: key, timestamp, anomalous: true });
+    }
+  }
+  const transition = findingTransition(previous.hysteresis?.active === true, hysteresis, raisedSince);
+  const findings: Finding[] = [];
+  if (transition && verdict && judged) {
+    // The finding describes the series now (its newest point) and the episode it belongs to.
+    const since = hysteresis?.since ?? judged.timestamp;
+    findings.push({
+      id: findingId(key, evaluation.binding, since),
+      series: key,
+      metric: latest.metric,
+      labels,
+      ...judged,
+      state: transition,
+      since,
+      verdict,
+    });
+  }
+  // Nothing new (a daily series collected hourly): judge the newest point for the report only.
+  verdict ??= evaluateBinding(binding, series, { timestamp: latest.timestamp, value: latest.value });
   const report: SeriesReport = {
     series: key,
     metric: latest.metric,
@@ -162,24 +229,30 @@ function evaluate(
     timestamp: latest.timestamp,
     value: latest.value,
     verdict,
-    transition: step.transition,
+    transition,
   };
-  const finding: Finding | undefined =
-    step.transition === null
-      ? undefined
-      : {
-          id: findingId(key, evaluation.binding, step.state.since ?? latest.timestamp),
-          series: key,
-          metric: latest.metric,
-          labels,
-          timestamp: latest.timestamp,
-          value: latest.value,
-          state: step.transition,
-          since: step.state.since ?? latest.timestamp,
-          verdict,
-        };
-  const flag = verdict.anomalous ? { series: key, timestamp: latest.timestamp, anomalous: true } : undefined;
-  return { report, finding, flag, state: [evaluation.stateField, JSON.stringify(step.state)] };
+  const state: DetectionState = { hysteresis, last };
+  return { report, findings, flags, state: [evaluation.stateField, JSON.stringify(state)] };
+}
+
+/**
+ * The one finding a tick hands on per series: raised (an episode opened in this tick and is
+ * still open), ongoing (it was open before and still is) or cleared (it was open and closed).
+ * Episodes that opened and closed within one tick — history seen for the first time — are
+ * past, and no remediation should act on them.
+ */
+function findingTransition(
+  wasActive: boolean,
+  state: HysteresisState | undefined,
+  raisedSince: number | undefined,
+): FindingState | null {
+  const active = state?.active === true;
+  if (active) return raisedSince !== undefined ? 'raised' : 'ongoing';
+  return wasActive ? 'cleared' : null;
+}
+
+function emptySeries(key: SeriesKey): StoredSeries {
+  return { key, timestamps: new Float64Array(), values: new Float64Array(), anomalous: new Uint8Array() };
 }
 
 /** One id for a whole episode (raised → ongoing → cleared), to follow one story in logs and audit. */
@@ -187,18 +260,19 @@ export function findingId(series: SeriesKey, binding: number, since: number): st
   return `f-${createHash('sha256').update(`${series}|${binding}|${since}`).digest('hex').slice(0, 16)}`;
 }
 
-function parseState(raw: string | undefined): HysteresisState | undefined {
-  if (!raw) return undefined;
+function parseState(raw: string | undefined): DetectionState {
+  if (!raw) return { hysteresis: undefined, last: null };
   try {
-    return JSON.parse(raw) as HysteresisState;
+    const parsed = JSON.parse(raw) as Partial<DetectionState>;
+    return { hysteresis: parsed.hysteresis, last: typeof parsed.last === 'number' ? parsed.last : null };
   } catch {
     // A corrupt state must not wedge the series: start its hysteresis afresh.
-    return undefined;
+    return { hysteresis: undefined, last: null };
   }
 }
 
 async function commit(results: readonly EvaluationResult[], store: HistoryStore): Promise<void> {
-  const flags = results.flatMap((r) => (r.flag ? [r.flag] : []));
+  const flags = results.flatMap((r) => r.flags);
   await store.commitDetection(flags, new Map(results.map((r) => r.state)));
 }
 

@@ -140,6 +140,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       VIGIL_HEALTH_BASE_URL: healthBaseUrl,
       // vigil binds @start_date/@end_date from its own clock: pin it to the simulated day.
       VIGIL_NOW: new Date(world.clock.now()).toISOString(),
+      // The commit every deployment must contain (the seed's Vegas line fix), for the drift collector.
+      ...fixCommitEnv(world),
     },
     clock: { now: () => world.clock.now() },
     scenario,
@@ -157,4 +159,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       return closing;
     },
   };
+}
+
+function fixCommitEnv(world: World): Record<string, string> {
+  const fix = world.fixCommit();
+  return fix ? { VIGIL_VEGAS_FIX_COMMIT: fix.sha } : {};
 }

@@ -25,6 +25,7 @@ describe('vigil sandbox', () => {
         'VIGIL_GIT_URL',
         'VIGIL_HEALTH_BASE_URL',
         'VIGIL_NOW',
+        'VIGIL_VEGAS_FIX_COMMIT',
       ]);
       expect(exports.VIGIL_NOW).toMatch(/^2026-01-31T/);
       expect(exports.VIGIL_GCP_ENDPOINT).toBe(running.sandbox.url);
