@@ -1,11 +1,13 @@
 /**
- * `npm run bench`: runs every bench module in order. To add one, export `run(): Promise<void>`
- * from bench/<name>.ts and list it here. Benchmarks print figures; they never fail on time.
+ * `npm run bench`: runs every benchmark module in turn and prints its figures.
+ * Benchmarks print numbers and ratios; they never fail a build on wall-clock time.
+ * To add one, export `run(): Promise<void>` from bench/<name>.ts and list it here;
+ * `npm run bench -- detectors` runs only the named modules.
  */
 import * as backtest from './backtest.js';
 import * as detectors from './detectors.js';
 
-const modules: { name: string; run: () => Promise<void> }[] = [
+const modules: readonly { name: string; run: () => Promise<void> }[] = [
   { name: 'detectors', run: detectors.run },
   { name: 'backtest', run: backtest.run },
 ];
@@ -13,5 +15,6 @@ const modules: { name: string; run: () => Promise<void> }[] = [
 const only = process.argv.slice(2);
 for (const module of modules) {
   if (only.length > 0 && !only.includes(module.name)) continue;
+  console.log(`\n== ${module.name} ==`);
   await module.run();
 }

@@ -1,15 +1,16 @@
 #!/usr/bin/env node
-// Runs the compiled CLI when present (container image), else the TypeScript source through tsx (a checkout).
+// In a checkout, run the TypeScript source through tsx (never a stale build); the container
+// image ships only the compiled dist/.
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const compiled = join(root, 'dist', 'cli.js');
-if (existsSync(compiled)) {
-  await import(pathToFileURL(compiled).href);
-} else {
+const source = join(root, 'src', 'cli.ts');
+if (existsSync(source)) {
   const { register } = await import('tsx/esm/api');
   register();
-  await import(pathToFileURL(join(root, 'src', 'cli.ts')).href);
+  await import(pathToFileURL(source).href);
+} else {
+  await import(pathToFileURL(join(root, 'dist', 'cli.js')).href);
 }

@@ -37,7 +37,7 @@ export interface LoggerSettings {
   readonly destination?: NodeJS.WritableStream;
 }
 
-const URL_CREDENTIALS = /(\b[a-z][a-z0-9+.-]*:\/\/)([^/\s:@]+)(:[^/\s@]*)?@/gi;
+const URL_CREDENTIALS = /(\b[a-z][a-z0-9+.-]*:\/\/)[^/\s@]+@/gi;
 const SLACK_WEBHOOK = /https:\/\/hooks\.slack\.com\/[^\s"']+/gi;
 
 /** Scrubs credentials embedded in free text (URLs with user:password@, Slack webhook URLs). */

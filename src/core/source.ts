@@ -1,4 +1,4 @@
-import { type Document, isMap, isScalar, LineCounter, parseDocument } from 'yaml';
+import { type Document, isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 
 /**
@@ -30,26 +30,31 @@ export function parseLocatedYaml(text: string, file: string): LocatedDocument {
     value: syntaxErrors.length > 0 ? undefined : doc.toJS({ maxAliasCount: 100 }),
     syntaxErrors,
     lineOf: (path) => lineAt(nodeOffset(doc, path)),
-    keyLineOf(path, key) {
-      const parent = doc.getIn(path.map(String), true);
-      if (isMap(parent)) {
-        const pair = parent.items.find((item) => isScalar(item.key) && String(item.key.value) === key);
-        const range = pair && isScalar(pair.key) ? pair.key.range : undefined;
-        if (range) return lineAt(range[0]);
-      }
-      return lineAt(nodeOffset(doc, path));
-    },
+    keyLineOf: (path, key) => lineAt(nodeOffset(doc, [...path, key])),
   };
 }
 
+/**
+ * Offset of the deepest existing entry on `path`: the key of a mapping entry (where a human
+ * looks for it), or the item of a sequence. A missing key is thus reported at its parent key.
+ */
 function nodeOffset(doc: Document, path: readonly PropertyKey[]): number | undefined {
-  for (let depth = path.length; depth >= 0; depth--) {
-    const prefix = path.slice(0, depth).map((part) => (typeof part === 'number' ? part : String(part)));
-    const node = depth === 0 ? doc.contents : doc.getIn(prefix, true);
-    const range = (node as { range?: [number, number, number] } | null | undefined)?.range;
-    if (range) return range[0];
+  for (let depth = path.length; depth >= 1; depth--) {
+    const parentPath = path
+      .slice(0, depth - 1)
+      .map((part) => (typeof part === 'number' ? part : String(part)));
+    const parent = depth === 1 ? doc.contents : doc.getIn(parentPath, true);
+    const last = path[depth - 1];
+    if (isMap(parent)) {
+      const pair = parent.items.find((item) => isScalar(item.key) && String(item.key.value) === String(last));
+      const range = pair && isScalar(pair.key) ? pair.key.range : undefined;
+      if (range) return range[0];
+    } else if (isSeq(parent) && typeof last === 'number') {
+      const item = parent.items[last] as { range?: [number, number, number] } | undefined;
+      if (item?.range) return item.range[0];
+    }
   }
-  return undefined;
+  return (doc.contents as { range?: [number, number, number] } | null)?.range?.[0];
 }
 
 /** Renders a path as `collectors[0].options.sql`. */
@@ -114,6 +119,8 @@ function describeIssue(issue: z.core.$ZodIssue, actual: { found: boolean; value:
     case 'invalid_value':
       return `expected one of ${issue.values.map((value) => JSON.stringify(value)).join(' | ')}, got ${got}`;
     case 'too_small':
+      if (issue.origin === 'string')
+        return `expected a string of at least ${String(issue.minimum)} characters, got ${got}`;
       return `expected ${issue.origin === 'array' ? 'at least' : '>='} ${String(issue.minimum)}${issue.origin === 'array' ? ' items' : ''}, got ${got}`;
     case 'too_big':
       return `expected ${issue.origin === 'array' ? 'at most' : '<='} ${String(issue.maximum)}${issue.origin === 'array' ? ' items' : ''}, got ${got}`;

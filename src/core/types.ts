@@ -12,6 +12,12 @@ export interface Sample {
   readonly labels: Labels;
   readonly timestamp: number;
   readonly value: number;
+  /**
+   * Context that is not part of the series identity (e.g. the deployed and main commits of a
+   * drift sample). Not stored in history; carried to the finding raised on this sample, whose
+   * `labels` include them, so policy rules and remediations can use them.
+   */
+  readonly annotations?: Labels;
 }
 
 /** Canonical identity of a series: `metric{a="1",b="2"}` with labels sorted by name. */
@@ -81,6 +87,13 @@ export interface Finding {
 /** What the policy stage decided for a finding. */
 export type DecisionAction = 'act' | 'dry-run' | 'needs-approval' | 'notify-only' | 'skip';
 
+/** One policy gate's verdict on a decision, in evaluation order (what `vigil policy explain` prints). */
+export interface GateTrailEntry {
+  readonly gate: string;
+  readonly result: 'pass' | 'skip' | 'dry-run' | 'needs-approval' | 'notify-only';
+  readonly reason: string;
+}
+
 /** A policy decision: always carries the rule that produced it and a one-line reason. */
 export interface Decision {
   readonly action: DecisionAction;
@@ -91,6 +104,10 @@ export interface Decision {
   readonly remediation?: string;
   /** Rendered, validated remediation parameters. */
   readonly params?: Readonly<Record<string, string>>;
+  /** The remediation's target (service or job): the key of cooldowns, rate limits and the breaker. */
+  readonly target?: string;
+  /** Every gate that ran, in order; the last one decided. Empty when no remediation was considered. */
+  readonly gates?: readonly GateTrailEntry[];
 }
 
 /** Who caused an audit event. */

@@ -1,0 +1,32 @@
+import { readFileSync } from 'node:fs';
+import { Command } from 'commander';
+import { registerBacktestCommand } from './commands/backtest.js';
+import { registerConfigCommand } from './commands/config.js';
+import { registerPolicyCommand } from './commands/policy.js';
+import { registerRunCommand } from './commands/run.js';
+import { registerSandboxCommand } from './commands/sandbox.js';
+
+/** The `vigil` command line. Each command lives in src/commands/ and registers itself here, explicitly. */
+const packageJson = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+  version: string;
+};
+
+const program = new Command()
+  .name('vigil')
+  .description(
+    'Self-healing daemon for data platforms: detects metric anomalies and runs audited, low-risk remediations.',
+  )
+  .version(packageJson.version, '-V, --version')
+  .showHelpAfterError()
+  .addHelpText(
+    'after',
+    '\nExamples:\n  $ vigil run -c examples/minimal.yaml\n  $ vigil config check examples/minimal.yaml',
+  );
+
+registerRunCommand(program);
+registerConfigCommand(program);
+registerBacktestCommand(program);
+registerPolicyCommand(program);
+registerSandboxCommand(program);
+
+await program.parseAsync(process.argv);

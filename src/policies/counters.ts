@@ -1,0 +1,190 @@
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { type Clock, systemClock } from '../core/clock.js';
+import { TransientError } from '../core/errors.js';
+import {
+  type Candidate,
+  type Counters,
+  counterKey,
+  type KindCounters,
+  type TargetCounters,
+  ZERO_KIND_COUNTERS,
+} from './types.js';
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+
+export interface CounterStoreOptions {
+  readonly redis: Redis;
+  /** Prepended to every key, e.g. `vigil:`; tests use a unique prefix each. */
+  readonly prefix?: string;
+  readonly clock?: Clock;
+  /** How long a last-run time and a failure streak are remembered (default 7 days). */
+  readonly memoryMs?: number;
+}
+
+export type Outcome = 'success' | 'failure';
+
+/**
+ * Cooldowns, rate windows, failure streaks and breaker-open times, kept in Redis so every replica
+ * agrees (never derived from BullMQ job retention, which forgets removed jobs). Reads return a
+ * plain `Counters` object for the pure `evaluate`; writes are made by the remediation worker.
+ *
+ * Keys (`<p>` = prefix, `<kt>` = `kind|target`):
+ * - `<p>policy:cooldown:<kt>`  last run start, epoch ms (expires after `memoryMs`)
+ * - `<p>policy:runs:<kt>`      sorted set of runs by start time (expires 25 h after the last run)
+ * - `<p>policy:runs:<kind>`    the same across all targets of a kind
+ * - `<p>policy:failures:<kt>`  consecutive failures (expires after `memoryMs`)
+ * - `<p>policy:breaker:<kt>`   breaker open until, epoch ms (expires at that time)
+ */
+export class CounterStore {
+  private readonly redis: Redis;
+  private readonly prefix: string;
+  private readonly clock: Clock;
+  private readonly memoryMs: number;
+
+  constructor(options: CounterStoreOptions) {
+    this.redis = options.redis;
+    this.prefix = options.prefix ?? 'vigil:';
+    this.clock = options.clock ?? systemClock;
+    this.memoryMs = options.memoryMs ?? 7 * DAY;
+  }
+
+  key(family: 'cooldown' | 'runs' | 'failures' | 'breaker', kind: string, target?: string): string {
+    return `${this.prefix}policy:${family}:${target === undefined ? kind : counterKey(kind, target)}`;
+  }
+
+  /**
+   * Reads the counters of every candidate and of their kinds in one MULTI (one round trip, one
+   * consistent view). Throws TransientError when Redis fails: no counters, no decision to act.
+   */
+  async read(
+    candidates: readonly Pick<Candidate, 'kind' | 'target'>[],
+    now = this.clock.now(),
+  ): Promise<Counters> {
+    const pairs = unique(candidates.map((c) => counterKey(c.kind, c.target))).map((key) => {
+      const [kind = '', target = ''] = key.split('|');
+      return { key, kind, target };
+    });
+    const kinds = unique(pairs.map((pair) => pair.kind));
+    const multi = this.redis.multi();
+    for (const { kind, target } of pairs) {
+      multi.get(this.key('cooldown', kind, target));
+      multi.zcount(this.key('runs', kind, target), `(${now - HOUR}`, '+inf');
+      multi.zcount(this.key('runs', kind, target), `(${now - DAY}`, '+inf');
+      multi.get(this.key('failures', kind, target));
+      multi.get(this.key('breaker', kind, target));
+    }
+    for (const kind of kinds) {
+      multi.zcount(this.key('runs', kind), `(${now - HOUR}`, '+inf');
+      multi.zcount(this.key('runs', kind), `(${now - DAY}`, '+inf');
+    }
+    const replies = await this.exec(multi);
+    const targets: Record<string, TargetCounters> = {};
+    pairs.forEach((pair, index) => {
+      const [last, hour, day, failures, breaker] = replies.slice(index * 5, index * 5 + 5);
+      targets[pair.key] = {
+        lastRunAt: toNumberOrNull(last),
+        runsLastHour: toNumberOrNull(hour) ?? 0,
+        runsLastDay: toNumberOrNull(day) ?? 0,
+        consecutiveFailures: toNumberOrNull(failures) ?? 0,
+        breakerOpenUntil: toNumberOrNull(breaker),
+      };
+    });
+    const kindCounters: Record<string, KindCounters> = {};
+    kinds.forEach((kind, index) => {
+      const offset = pairs.length * 5 + index * 2;
+      kindCounters[kind] = {
+        runsLastHour: toNumberOrNull(replies[offset]) ?? ZERO_KIND_COUNTERS.runsLastHour,
+        runsLastDay: toNumberOrNull(replies[offset + 1]) ?? ZERO_KIND_COUNTERS.runsLastDay,
+      };
+    });
+    return { targets, kinds: kindCounters };
+  }
+
+  /**
+   * Records that a run starts now. With `cooldownMs`, the check and the write are one atomic
+   * script, so two replicas that both passed the policy cannot both start: the loser gets false.
+   */
+  async recordRun(
+    kind: string,
+    target: string,
+    options: { at?: number; runId?: string; cooldownMs?: number } = {},
+  ): Promise<boolean> {
+    const at = options.at ?? this.clock.now();
+    const keys = [this.key('cooldown', kind, target), this.key('runs', kind, target), this.key('runs', kind)];
+    const args = [at, options.cooldownMs ?? 0, options.runId ?? randomUUID(), this.memoryMs, DAY + HOUR, DAY];
+    const claimed = await this.call(() => this.redis.eval(RECORD_RUN, keys.length, ...keys, ...args));
+    return claimed === 1;
+  }
+
+  /** Records how a run ended; returns the consecutive failure count afterwards (0 after success). */
+  async recordOutcome(kind: string, target: string, outcome: Outcome): Promise<number> {
+    const key = this.key('failures', kind, target);
+    if (outcome === 'success') {
+      await this.call(() => this.redis.del(key));
+      return 0;
+    }
+    const replies = await this.exec(this.redis.multi().incr(key).pexpire(key, this.memoryMs));
+    return toNumberOrNull(replies[0]) ?? 0;
+  }
+
+  /** A human's reset after an escalation (`max_consecutive_failures` reached). */
+  async resetFailures(kind: string, target: string): Promise<void> {
+    await this.call(() => this.redis.del(this.key('failures', kind, target)));
+  }
+
+  /** Marks the breaker of (kind, target) open for every replica until `until` (epoch ms). */
+  async openBreaker(kind: string, target: string, until: number): Promise<void> {
+    const ttl = Math.ceil(until - this.clock.now());
+    if (ttl <= 0) return;
+    await this.call(() => this.redis.set(this.key('breaker', kind, target), String(until), 'PX', ttl));
+  }
+
+  async closeBreaker(kind: string, target: string): Promise<void> {
+    await this.call(() => this.redis.del(this.key('breaker', kind, target)));
+  }
+
+  private async exec(multi: ReturnType<Redis['multi']>): Promise<unknown[]> {
+    const results = await this.call(() => multi.exec());
+    if (!results) throw new TransientError('policy counters transaction was aborted');
+    return results.map(([error, value]) => {
+      if (error) throw new TransientError('policy counters command failed', { cause: error });
+      return value;
+    });
+  }
+
+  private async call<T>(run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (error) {
+      if (error instanceof TransientError) throw error;
+      throw new TransientError('policy counters unavailable', { cause: error });
+    }
+  }
+}
+
+// KEYS: cooldown, runs per target, runs per kind. ARGV: at, cooldownMs, runId, memoryMs, runsTtlMs, windowMs.
+const RECORD_RUN = `
+local at = tonumber(ARGV[1])
+local cooldown = tonumber(ARGV[2])
+local last = tonumber(redis.call('GET', KEYS[1]) or '')
+if cooldown > 0 and last and at < last + cooldown then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[4])
+for i = 2, 3 do
+  redis.call('ZADD', KEYS[i], at, ARGV[3])
+  redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', at - tonumber(ARGV[6]))
+  redis.call('PEXPIRE', KEYS[i], ARGV[5])
+end
+return 1
+`;
+
+function unique<T>(values: readonly T[]): T[] {
+  return [...new Set(values)];
+}
+
+function toNumberOrNull(value: unknown): number | null {
+  if (value === null || value === undefined) return null;
+  const number = Number(value);
+  return Number.isFinite(number) ? number : null;
+}

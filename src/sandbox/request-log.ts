@@ -1,0 +1,33 @@
+/** One served request, as the control API reports it (tests assert on these). */
+export interface LoggedRequest {
+  readonly seq: number;
+  readonly method: string;
+  readonly path: string;
+  readonly route: string;
+  readonly status: number;
+  readonly durationMs: number;
+  readonly fault?: string;
+}
+
+/** A bounded log: the newest `capacity` requests, with a sequence number that never resets. */
+export class RequestLog {
+  private entries: LoggedRequest[] = [];
+  private seq = 0;
+
+  constructor(private readonly capacity = 5_000) {}
+
+  add(entry: Omit<LoggedRequest, 'seq'>): void {
+    this.seq += 1;
+    this.entries.push({ seq: this.seq, ...entry });
+    if (this.entries.length > this.capacity) this.entries.splice(0, this.entries.length - this.capacity);
+  }
+
+  /** Entries with a sequence number above `after`. */
+  since(after = 0): readonly LoggedRequest[] {
+    return this.entries.filter((entry) => entry.seq > after);
+  }
+
+  clear(): void {
+    this.entries = [];
+  }
+}
