@@ -1,11 +1,20 @@
 /**
  * `npm run bench`: runs every benchmark module in turn and prints its figures.
  * Benchmarks print numbers and ratios; they never fail a build on wall-clock time.
+ * To add one, export `run(): Promise<void>` from bench/<name>.ts and list it here;
+ * `npm run bench -- detectors` runs only the named modules.
  */
-const modules: readonly { name: string; run: () => Promise<void> }[] = [];
+import * as backtest from './backtest.js';
+import * as detectors from './detectors.js';
 
-if (modules.length === 0) console.log('no benchmarks registered yet');
+const modules: readonly { name: string; run: () => Promise<void> }[] = [
+  { name: 'detectors', run: detectors.run },
+  { name: 'backtest', run: backtest.run },
+];
+
+const only = process.argv.slice(2);
 for (const module of modules) {
+  if (only.length > 0 && !only.includes(module.name)) continue;
   console.log(`\n== ${module.name} ==`);
   await module.run();
 }

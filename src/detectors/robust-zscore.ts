@@ -1,6 +1,13 @@
+import { describeWindow, isPercent } from './lib/format.js';
 import { median, robustSpread } from './lib/select.js';
 import { gatherUsable, type IndexRange, windowRange } from './lib/window.js';
-import { type CenterSpread, judgeWindow, type ZFamilyOptions, zFamilyOptions } from './lib/z-family.js';
+import {
+  type CenterSpread,
+  judgeWindow,
+  type ZFamilyContext,
+  type ZFamilyOptions,
+  zFamilyOptions,
+} from './lib/z-family.js';
 import type { Detector, DetectorDefinition, EvaluatedPoint, SeriesHistory } from './types.js';
 
 /**
@@ -29,19 +36,22 @@ export const robustZscore: DetectorDefinition<ZFamilyOptions> = {
       result.spread = result.n > 1 ? robustSpread(scratch, result.n, result.center) : 0;
       return result;
     };
+    const context: ZFamilyContext = {
+      kind: 'robust-zscore',
+      metric: deps.metric,
+      centerName: 'median',
+      options,
+      range,
+      estimate,
+      windowText: describeWindow(options.window),
+      percent: isPercent(deps.metric, options.unit),
+    };
     return {
       kind: 'robust-zscore',
       minHistory: options.min_history,
       evaluate(history: SeriesHistory, point: EvaluatedPoint) {
         windowRange(history, point, options.window, range);
-        return judgeWindow(history, point, {
-          kind: 'robust-zscore',
-          metric: deps.metric,
-          centerName: 'median',
-          options,
-          range,
-          estimate,
-        });
+        return judgeWindow(history, point, context);
       },
     };
   },

@@ -1,5 +1,12 @@
+import { describeWindow, isPercent } from './lib/format.js';
 import { emptyMeanStd, type IndexRange, meanStd, windowRange } from './lib/window.js';
-import { type CenterSpread, judgeWindow, type ZFamilyOptions, zFamilyOptions } from './lib/z-family.js';
+import {
+  type CenterSpread,
+  judgeWindow,
+  type ZFamilyContext,
+  type ZFamilyOptions,
+  zFamilyOptions,
+} from './lib/z-family.js';
 import type { Detector, DetectorDefinition, EvaluatedPoint, SeriesHistory } from './types.js';
 
 /**
@@ -24,19 +31,22 @@ export const zscore: DetectorDefinition<ZFamilyOptions> = {
       result.spread = stats.std;
       return result;
     };
+    const context: ZFamilyContext = {
+      kind: 'zscore',
+      metric: deps.metric,
+      centerName: 'mean',
+      options,
+      range,
+      estimate,
+      windowText: describeWindow(options.window),
+      percent: isPercent(deps.metric, options.unit),
+    };
     return {
       kind: 'zscore',
       minHistory: options.min_history,
       evaluate(history: SeriesHistory, point: EvaluatedPoint) {
         windowRange(history, point, options.window, range);
-        return judgeWindow(history, point, {
-          kind: 'zscore',
-          metric: deps.metric,
-          centerName: 'mean',
-          options,
-          range,
-          estimate,
-        });
+        return judgeWindow(history, point, context);
       },
     };
   },

@@ -122,3 +122,17 @@ describe('detectorBinding', () => {
     expect(bindingMatches({ metric: 'grading' }, 'other', {})).toBe(false);
   });
 });
+
+describe('verdict data', () => {
+  it('z-family verdicts render their reason lazily but serialise it, and plainVerdict copies it', async () => {
+    const { detector, judge, wiggle: w } = await import('./support.js');
+    const { plainVerdict } = await import('../../src/detectors/lib/verdict.js');
+    const verdict = judge(detector('zscore', { window: 48 }), w(60), 130);
+
+    const json = JSON.parse(JSON.stringify(verdict)) as Verdict;
+
+    expect(json.reason).toBe(verdict.reason);
+    expect(json.baseline?.n).toBe(48);
+    expect(plainVerdict(verdict)).toEqual(json);
+  });
+});

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Severity, Verdict } from '../../core/types.js';
+import { plainVerdict } from './verdict.js';
 
 /** How several detectors on one series combine: any one, all of them, or more than half. */
 export const combineMode = z.enum(['any', 'all', 'majority']);
@@ -25,7 +26,7 @@ export function combineVerdicts(verdicts: readonly Verdict[], mode: CombineMode)
   const sorted = [...verdicts].sort(stronger);
   const judged = sorted.filter((verdict) => verdict.severity !== 'insufficient-history');
   const name = `${mode}(${verdicts.map((verdict) => verdict.detector).join(',')})`;
-  if (judged.length === 0) return { ...(sorted[0] as Verdict), detector: name };
+  if (judged.length === 0) return { ...plainVerdict(sorted[0] as Verdict), detector: name };
   const pick =
     mode === 'any'
       ? (sorted[0] as Verdict)
@@ -37,7 +38,7 @@ export function combineVerdicts(verdicts: readonly Verdict[], mode: CombineMode)
   const agreeing = verdicts.filter((verdict) => verdict.anomalous).length;
   const anomalous = pick.anomalous;
   return {
-    ...chosen,
+    ...plainVerdict(chosen),
     detector: name,
     anomalous,
     severity: anomalous ? chosen.severity : chosen.anomalous ? 'ok' : chosen.severity,

@@ -46,7 +46,7 @@ export interface ZVerdictInput {
   readonly baseline: Baseline;
   readonly centerName: string;
   /** Optional clause appended to the reason (fallbacks, readmitted points). */
-  readonly note?: string;
+  readonly note?: string | undefined;
   /** Replaces "<metric> <value>" at the start of the reason (EWMA names its smoothed value). */
   readonly subject?: string;
 }
@@ -54,15 +54,54 @@ export interface ZVerdictInput {
 export function zVerdict(input: ZVerdictInput): Verdict {
   const z = clampFinite(input.z);
   const magnitude = directedMagnitude(z, input.direction);
-  const severity = severityOf(magnitude, input.warning, input.critical);
+  return new ZVerdict(input, z, severityOf(magnitude, input.warning, input.critical), magnitude);
+}
+
+/**
+ * A z-family verdict whose reason is rendered on first read. A tick judges thousands of series
+ * and reads reasons only for findings; formatting five numbers costs more than the statistics
+ * (measured: ~1.5 µs vs ~0.4 µs at 28 points). `reason` is a prototype getter, so `toJSON` spells
+ * every field out; copy a verdict with `plainVerdict`, not a spread (a spread drops `reason`).
+ */
+class ZVerdict implements Verdict {
+  readonly detector: string;
+  readonly anomalous: boolean;
+  readonly score: number;
+  readonly baseline: Baseline;
+  #reason: string | undefined;
+
+  constructor(
+    private readonly input: ZVerdictInput,
+    readonly statistic: number,
+    readonly severity: Severity,
+    magnitude: number,
+  ) {
+    this.detector = input.detector;
+    this.anomalous = severity === 'warning' || severity === 'critical';
+    this.score = magnitudeScore(magnitude, input.warning);
+    this.baseline = input.baseline;
+  }
+
+  get reason(): string {
+    this.#reason ??= zReason(this.input, this.statistic, this.severity);
+    return this.#reason;
+  }
+
+  toJSON(): Verdict {
+    return plainVerdict(this);
+  }
+}
+
+/** A plain-data copy of any verdict (reason rendered), safe to spread, clone or persist. */
+export function plainVerdict(verdict: Verdict): Verdict {
   return {
-    detector: input.detector,
-    anomalous: severity === 'warning' || severity === 'critical',
-    severity,
-    score: magnitudeScore(magnitude, input.warning),
-    statistic: z,
-    baseline: input.baseline,
-    reason: zReason(input, z, severity),
+    detector: verdict.detector,
+    anomalous: verdict.anomalous,
+    severity: verdict.severity,
+    score: verdict.score,
+    statistic: verdict.statistic,
+    baseline: verdict.baseline,
+    reason: verdict.reason,
   };
 }
 

@@ -71,6 +71,8 @@ export interface ZFamilyContext {
   readonly note?: string;
   /** Overrides the window adjective (seasonal baselines describe their phase instead). */
   readonly windowText?: string;
+  /** Precomputed isPercent(metric, unit); computed per call when absent. */
+  readonly percent?: boolean;
 }
 
 /** A baseline after hygiene, with the note to add to the reason when flagged points came back. */
@@ -136,7 +138,7 @@ export function judgeWindow(history: SeriesHistory, point: EvaluatedPoint, ctx: 
   return zVerdict({
     detector: ctx.kind,
     metric: ctx.metric,
-    percent: isPercent(ctx.metric, options.unit),
+    percent: ctx.percent ?? isPercent(ctx.metric, options.unit),
     value: point.value,
     z: (point.value - stats.center) / spread,
     direction: options.direction,
@@ -149,6 +151,6 @@ export function judgeWindow(history: SeriesHistory, point: EvaluatedPoint, ctx: 
       ctx.seasonalReference,
     ),
     centerName: ctx.centerName,
-    ...(joinNotes(ctx.note, note) === undefined ? {} : { note: joinNotes(ctx.note, note) }),
+    note: note === undefined ? ctx.note : joinNotes(ctx.note, note),
   });
 }
