@@ -50,6 +50,7 @@ describe('config', () => {
       'vigil.yaml:6 shutdown_grace: expected a duration like 30s, 5m, 1h or 7d, got "30 seconds"',
       'vigil.yaml:8 collectors[0].kind: unknown collector kind "http-prob" (did you mean "http-probe"?)',
       'vigil.yaml:10 collectors[1].kind: expected string, got nothing (required key is missing)',
+      'vigil.yaml:11 gcp.project: required by collectors[2].kind (bigquery-sql); set gcp.project or VIGIL_GCP_PROJECT',
       'vigil.yaml:12 collectors[2].options.query: expected string, got nothing (required key is missing)',
       'vigil.yaml:14 collectors[2].options.lookback: expected a duration like 30s, 5m, 1h or 7d, got "4 weeks"',
     ]);

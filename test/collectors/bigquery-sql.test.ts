@@ -83,8 +83,21 @@ describe('bigquery-sql collector', () => {
         target: 'grading_completeness row 4',
         message: 'value is not a number on 2026-02-02',
       },
+      {
+        kind: 'no-data',
+        target: 'grading_completeness',
+        message: 'latest partition 2026-02-02 has no value yet (NULL)',
+      },
     ]);
-    expect(result.statuses).toEqual([]);
+    // A NULL in today's partition is late data: the series is in no-data state, not 0%.
+    expect(result.statuses).toEqual([
+      {
+        metric: 'grading_completeness',
+        labels: { model: 'catboost_v8' },
+        status: 'no-data',
+        reason: 'latest partition 2026-02-02 has no value yet (NULL)',
+      },
+    ]);
   });
 
   it('reports no-data for a series whose latest expected partition is missing, and for an empty result', async () => {

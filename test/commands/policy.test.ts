@@ -88,7 +88,7 @@ describe('vigil policy explain', () => {
   it('prints the decision and the gate trail', async () => {
     const io = capture();
     const finding = JSON.stringify({
-      metric: 'grading_coverage_pct',
+      metric: 'grading_completeness',
       labels: { model: 'catboost_v9' },
       since: '2026-01-26T18:00:00Z',
       timestamp: '2026-02-03T13:00:00Z',
@@ -98,7 +98,7 @@ describe('vigil policy explain', () => {
 
     expect(code).toBe(0);
     expect(io.out().split('\n').slice(1)).toEqual([
-      'finding grading_coverage_pct{model="catboost_v9"} raised, value 0, critical',
+      'finding grading_completeness{model="catboost_v9"} raised, value 0, critical',
       'act: run run-job/grading-backfill: every gate passed [rule backfill-grading]',
       '  params: job=grading-backfill start_date=2026-01-26 end_date=2026-02-03',
       '   1. kill-switch  pass           not paused',
@@ -118,7 +118,7 @@ describe('vigil policy explain', () => {
   it('uses given counters', async () => {
     const io = capture();
     const finding = JSON.stringify({
-      metric: 'grading_coverage_pct',
+      metric: 'grading_completeness',
       labels: {},
       since: '2026-02-03T00:00:00Z',
     });

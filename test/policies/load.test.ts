@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { configuredMetrics, loadConfig } from '../../src/config.js';
 import { ConfigError } from '../../src/core/errors.js';
 import { loadPolicy, parsePolicy } from '../../src/policies/load.js';
 import { yaml } from './helpers.js';
@@ -207,16 +208,9 @@ describe('parsePolicy: valid files', () => {
     expect(Object.isFrozen(snapshot.remediations['run-job'])).toBe(true);
   });
 
-  it('loads the shipped example with the seed platform metrics', () => {
+  it('loads the shipped example with the seed platform metrics', async () => {
     const file = 'examples/policy.nba-props.yaml';
-    const metrics = new Set([
-      'deploy_drift_commits_behind',
-      'grading_coverage_pct',
-      'probe_success',
-      'vegas_line_coverage_pct',
-      'phase3_completion_pct',
-      'prediction_volume',
-    ]);
+    const metrics = configuredMetrics(await loadConfig('examples/nba-props.yaml', {}));
 
     const result = parsePolicy(readFileSync(file, 'utf8'), file, { knownMetrics: metrics });
 
