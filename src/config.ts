@@ -107,6 +107,7 @@ const ENV_OVERRIDES: readonly {
   { name: 'VIGIL_LOG_LEVEL', path: ['log', 'level'] },
   { name: 'VIGIL_POLICY_FILE', path: ['policy_file'] },
   { name: 'VIGIL_REPLICA_ID', path: ['replica_id'] },
+  { name: 'VIGIL_DATA_DIR', path: ['data_dir'] },
   { name: 'VIGIL_GCP_ENDPOINT', path: ['gcp', 'endpoint'] },
   { name: 'VIGIL_GCP_PROJECT', path: ['gcp', 'project'] },
   { name: 'VIGIL_GCP_REGION', path: ['gcp', 'region'] },

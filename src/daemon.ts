@@ -1,10 +1,16 @@
 import type { Redis } from 'ioredis';
 import type { Config } from './config.js';
 import type { Clock } from './core/clock.js';
+import { errorMessage } from './core/errors.js';
 import { CleanupStack } from './core/lifecycle.js';
 import type { Logger } from './core/logger.js';
 import { createMetricsRegistry, gauge, type MetricsRegistry } from './core/metrics.js';
 import { type ReadinessCheck, type RunningHttpServer, startHttpServer } from './http/server.js';
+import { assembleCollection, type Collection } from './pipeline/assemble.js';
+import { createPolicyStage } from './pipeline/policy-stage.js';
+import { TickScheduler } from './pipeline/scheduler.js';
+import { runTick } from './pipeline/tick.js';
+import { CounterStore } from './policies/counters.js';
 import { PolicyWatcher } from './policies/watcher.js';
 import { createRedis, evictionProblem, pingRedis } from './store/redis.js';
 
@@ -38,6 +44,9 @@ export class Daemon {
   private stopping: Promise<void> | undefined;
   private evictionReason: string | null = null;
   private policy: PolicyWatcher | undefined;
+  private scheduling: Promise<void> | undefined;
+  private schedulerReady = false;
+  private readonly shutdown = new AbortController();
 
   constructor(
     readonly config: Config,
@@ -71,6 +80,7 @@ export class Daemon {
       readiness: () => this.readinessChecks,
     });
     this.cleanups.push('http', () => this.http?.close());
+    this.startPipeline();
     logger.info({ url: this.http.url }, 'vigil started');
   }
 
@@ -105,6 +115,93 @@ export class Daemon {
     this.cleanups.push('redis', () => closeRedis(redis));
   }
 
+  /**
+   * Collection starts once Redis answers (schedulers live there), not before: start() must not
+   * block on Redis, so /healthz is up and /readyz can say why vigil is not ready yet.
+   */
+  private startPipeline(): void {
+    const redis = this.redis;
+    if (!redis || this.config.collectors.length === 0) return;
+    const logger = this.deps.logger.child({ component: 'pipeline' });
+    this.readinessChecks.push({
+      name: 'scheduler',
+      check: async () =>
+        this.schedulerReady ? null : 'collector schedulers not started (waiting for Redis)',
+    });
+    const launch = (): void => {
+      this.scheduling ??= this.launchPipeline(redis, logger).catch((error: unknown) => {
+        logger.error({ error: errorMessage(error) }, 'pipeline start failed; retrying when Redis reconnects');
+        this.scheduling = undefined;
+      });
+    };
+    if (redis.status === 'ready') launch();
+    redis.on('ready', launch);
+  }
+
+  private async launchPipeline(redis: Redis, logger: Logger): Promise<void> {
+    const collection: Collection = assembleCollection(this.config, {
+      logger,
+      clock: this.deps.clock,
+      metrics: this.metrics,
+      redis,
+      lease: true,
+    });
+    const policyStage = createPolicyStage({
+      policy: () => this.policy?.current(),
+      counters: new CounterStore({
+        redis,
+        prefix: `${this.config.redis.key_prefix}:`,
+        clock: this.deps.clock,
+      }),
+      clock: this.deps.clock,
+      logger: logger.child({ component: 'policy-stage' }),
+      metrics: this.metrics,
+    });
+    const seenSeries = new Set<string>();
+    const byId = new Map(collection.collectors.map((collector) => [collector.id, collector]));
+    const scheduler = new TickScheduler(
+      {
+        redisUrl: this.config.redis.url,
+        prefix: this.config.redis.key_prefix,
+        concurrency: Math.min(8, byId.size),
+      },
+      logger.child({ component: 'scheduler' }),
+    );
+    this.cleanups.push('collection', () => collection.close());
+    this.cleanups.push('scheduler', () => scheduler.stop());
+    await scheduler.start(
+      collection.collectors.map((collector) => {
+        const entry = collection.entries.get(collector.id);
+        return { id: collector.id, everyMs: entry?.interval ?? 60_000, cron: entry?.cron };
+      }),
+      async (collectorId, job) => {
+        const collector = byId.get(collectorId);
+        if (!collector) return;
+        const report = await runTick(
+          collector,
+          {
+            store: collection.store,
+            bindings: collection.bindings,
+            clock: this.deps.clock,
+            logger: logger.child({ collector: collectorId, jobId: job.id }),
+            metrics: this.metrics,
+            readPoints: this.config.history.read_points,
+            persist: true,
+            seenSeries,
+            onFindings: policyStage,
+          },
+          this.shutdown.signal,
+        );
+        logger.debug(
+          { collector: collectorId, jobId: job.id, outcome: report.outcome, samples: report.samples },
+          'tick done',
+        );
+      },
+    );
+    this.schedulerReady = true;
+    logger.info({ collectors: [...byId.keys()] }, 'collector schedulers started');
+  }
+
   /** Re-reads the policy file now (SIGHUP). A rejected edit keeps the policy in force. */
   async reloadPolicy(): Promise<void> {
     await this.policy?.reload();
@@ -136,8 +233,16 @@ export class Daemon {
     const { logger } = this.deps;
     await this.starting?.catch(() => undefined);
     logger.info({ graceMs: this.config.shutdown_grace }, 'vigil stopping');
+    await this.scheduling?.catch(() => undefined);
+    // In-flight ticks may finish within the grace period; whatever is still running then is aborted.
+    const abortAt = setTimeout(
+      () => this.shutdown.abort(new Error('shutdown grace period over')),
+      Math.max(0, this.config.shutdown_grace - 1_000),
+    );
+    abortAt.unref();
     try {
       await this.cleanups.runAll(this.config.shutdown_grace);
+      clearTimeout(abortAt);
       logger.info('vigil stopped');
     } catch (error) {
       logger.error({ err: error }, 'vigil stopped with cleanup failures');

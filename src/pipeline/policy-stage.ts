@@ -1,0 +1,67 @@
+import type { Clock } from '../core/clock.js';
+import { errorMessage } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import { counter, type MetricsRegistry } from '../core/metrics.js';
+import type { Decision, Finding } from '../core/types.js';
+import type { CounterStore } from '../policies/counters.js';
+import { candidatesFor, evaluate, formatDecision } from '../policies/evaluate.js';
+import type { PolicySnapshot } from '../policies/types.js';
+
+/**
+ * The policy stage of the tick: each raised or ongoing finding is evaluated against the policy
+ * in force, with counters read from Redis (every replica sees the same cooldowns and rates),
+ * and every decision — skips included — is logged with the finding id and counted.
+ *
+ * The remediation queue that executes `act` decisions is a later stage; until it is wired in,
+ * `onDecisions` is where decisions go (the daemon logs them as not executed).
+ */
+export interface PolicyStageDeps {
+  readonly policy: () => PolicySnapshot | undefined;
+  readonly counters: CounterStore;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly metrics: MetricsRegistry;
+  readonly onDecisions?: (finding: Finding, decisions: readonly Decision[]) => Promise<void>;
+}
+
+export function createPolicyStage(deps: PolicyStageDeps): (findings: readonly Finding[]) => Promise<void> {
+  const decisionsTotal = counter(deps.metrics, {
+    name: 'vigil_decisions_total',
+    help: 'Policy decisions by action',
+    labelNames: ['action', 'rule'] as const,
+  });
+  return async (findings) => {
+    for (const finding of findings) {
+      if (finding.state === 'cleared') continue;
+      const snapshot = deps.policy();
+      if (!snapshot) {
+        deps.logger.warn({ findingId: finding.id }, 'no policy loaded: finding reported, not acted on');
+        continue;
+      }
+      let decisions: Decision[];
+      try {
+        const counters = await deps.counters.read(candidatesFor(finding, snapshot));
+        decisions = evaluate(finding, snapshot, deps.clock.now(), counters);
+      } catch (error) {
+        // Without counters no gate can be trusted: fail closed, retry at the next tick.
+        deps.logger.error({ findingId: finding.id, error: errorMessage(error) }, 'policy evaluation failed');
+        continue;
+      }
+      for (const decision of decisions) {
+        decisionsTotal.inc({ action: decision.action, rule: decision.ruleId ?? 'none' });
+        deps.logger.info(
+          {
+            findingId: finding.id,
+            series: finding.series,
+            action: decision.action,
+            rule: decision.ruleId,
+            target: decision.target,
+            decision: formatDecision(decision),
+          },
+          'policy decision',
+        );
+      }
+      await deps.onDecisions?.(finding, decisions);
+    }
+  };
+}

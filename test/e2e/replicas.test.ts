@@ -1,0 +1,83 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.js';
+import { ManualClock } from '../../src/core/clock.js';
+import { Daemon } from '../../src/daemon.js';
+import { type Sandbox, startSandbox } from '../../src/sandbox/index.js';
+import { REDIS_URL, type TestRedis, testRedis } from '../support/redis.js';
+import { waitFor } from '../support/wait.js';
+
+let sandbox: Sandbox;
+let env: TestRedis;
+let dir: string;
+
+beforeAll(async () => {
+  sandbox = await startSandbox({ port: 0, seed: 77 });
+  env = await testRedis();
+  dir = await mkdtemp(join(tmpdir(), 'vigil-replicas-'));
+});
+afterAll(async () => {
+  await sandbox.close();
+  await env.cleanup();
+  await rm(dir, { recursive: true, force: true });
+});
+
+function configText(prefix: string): string {
+  return `
+redis:
+  url: ${REDIS_URL}
+  key_prefix: "${prefix}"
+http:
+  port: 0
+shutdown_grace: 5s
+gcp:
+  project: \${VIGIL_GCP_PROJECT}
+  endpoint: \${VIGIL_GCP_ENDPOINT}
+collectors:
+  - id: coverage
+    kind: bigquery-sql
+    interval: 1s
+    options:
+      metric: vegas_line_coverage
+      expect_latest: false
+      query: SELECT game_date, 1.0 AS value FROM nba_predictions.ml_feature_store_v2 WHERE game_date = @end_date LIMIT 1
+`;
+}
+
+describe('two daemons sharing one Redis', () => {
+  it('run each scheduled tick exactly once (counted in the sandbox request log)', async () => {
+    const file = join(dir, 'vigil.yaml');
+    await writeFile(file, configText(env.prefix.slice(0, -1)));
+    const config = await loadConfig(file, { ...sandbox.env, NO_PROXY: '127.0.0.1' });
+    const clock = new ManualClock(sandbox.clock.now());
+    const replicas = ['a', 'b'].map(
+      (replica) =>
+        new Daemon({ ...config, replica_id: replica }, { logger: pino({ level: 'silent' }), clock }),
+    );
+    const start = sandbox.requests().at(-1)?.seq ?? 0;
+    const arrivals: number[] = [];
+    let seen = start;
+
+    await Promise.all(replicas.map((replica) => replica.start()));
+    await waitFor(
+      'six scheduled ticks',
+      () => {
+        for (const request of sandbox.requests(seen)) {
+          seen = Math.max(seen, request.seq);
+          if (request.route === 'bigquery.query') arrivals.push(performance.now());
+        }
+        return arrivals.length >= 6 ? true : undefined;
+      },
+      20_000,
+      20,
+    );
+    await Promise.all(replicas.map((replica) => replica.stop()));
+
+    const gaps = arrivals.slice(1).map((at, i) => at - (arrivals[i] as number));
+    // A duplicated tick would show as two queries a few milliseconds apart.
+    expect(Math.min(...gaps)).toBeGreaterThan(400);
+  });
+});
