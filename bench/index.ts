@@ -6,10 +6,12 @@
  */
 import * as backtest from './backtest.js';
 import * as detectors from './detectors.js';
+import * as pipeline from './pipeline.js';
 
 const modules: readonly { name: string; run: () => Promise<void> }[] = [
   { name: 'detectors', run: detectors.run },
   { name: 'backtest', run: backtest.run },
+  { name: 'pipeline', run: pipeline.run },
 ];
 
 const only = process.argv.slice(2);

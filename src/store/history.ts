@@ -7,17 +7,19 @@ import { type Sample, type SeriesKey, seriesKey } from '../core/types.js';
  * later baselines). Writing a timestamp that exists replaces it, so a look-back query that
  * re-returns old days never doubles them. Each series is trimmed by count and by age.
  *
- * Every command touches one key, so the store works on Redis Cluster; commands are pipelined
- * so a tick costs one round trip per batch, not per series.
+ * A batch of series is written, and read, by ONE server-side script call: per-command client
+ * overhead, not Redis, dominates a pipeline of thousands of small commands. Scripts touch
+ * several keys, so on Redis Cluster the key prefix must carry a hash tag (e.g. `{vigil}`),
+ * which keeps a deployment's keys on one slot.
  */
 export interface HistorySettings {
   /** Key prefix, e.g. `vigil` or `{vigil}` (a hash tag keeps a deployment's keys on one slot). */
   readonly prefix: string;
   /** Points kept per series. */
   readonly maxPoints: number;
-  /** Points older than this (relative to the newest write's clock) are dropped. */
+  /** Points older than this (relative to the writer's clock) are dropped. */
   readonly maxAgeMs: number;
-  /** Series per pipeline. */
+  /** Series per script call. */
   readonly batchSize?: number;
 }
 
@@ -29,39 +31,76 @@ export interface StoredSeries {
   readonly anomalous: Uint8Array;
 }
 
-// Replace-by-timestamp then trim, atomically per series. ARGV: maxPoints, minTimestamp, then
-// ts / "ts|value|" pairs. A replaced point keeps its anomaly flag: look-back queries re-return
-// old days every tick, and that must not launder a flagged point back into the baseline.
-const UPSERT_SCRIPT = `
-local key = KEYS[1]
-for i = 3, #ARGV, 2 do
-  local old = redis.call('ZRANGEBYSCORE', key, ARGV[i], ARGV[i])
-  local flag = '0'
-  if #old > 0 then
-    flag = string.sub(old[1], -1)
-    redis.call('ZREMRANGEBYSCORE', key, ARGV[i], ARGV[i])
+/** Sets or clears the anomaly flag of the point at `timestamp` in a series. */
+export interface PointFlag {
+  readonly series: SeriesKey;
+  readonly timestamp: number;
+  readonly anomalous: boolean;
+}
+
+// ARGV: maxPoints, minTimestamp, then per key: count, then count × (timestamp, "ts|value|").
+// A replaced point keeps its anomaly flag: look-back queries re-return old days every tick, and
+// that must not launder a flagged point back into the baseline.
+const WRITE_SCRIPT = `
+local maxPoints = tonumber(ARGV[1])
+local cursor = 3
+for k = 1, #KEYS do
+  local key = KEYS[k]
+  local count = tonumber(ARGV[cursor])
+  cursor = cursor + 1
+  for i = 1, count do
+    local ts = ARGV[cursor]
+    local old = redis.call('ZRANGEBYSCORE', key, ts, ts)
+    local flag = '0'
+    if #old > 0 then
+      flag = string.sub(old[1], -1)
+      redis.call('ZREMRANGEBYSCORE', key, ts, ts)
+    end
+    redis.call('ZADD', key, ts, ARGV[cursor + 1] .. flag)
+    cursor = cursor + 2
   end
-  redis.call('ZADD', key, ARGV[i], ARGV[i + 1] .. flag)
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', '(' .. ARGV[2])
+  local excess = redis.call('ZCARD', key) - maxPoints
+  if excess > 0 then redis.call('ZREMRANGEBYRANK', key, 0, excess - 1) end
 end
-redis.call('ZREMRANGEBYSCORE', key, '-inf', '(' .. ARGV[2])
-local excess = redis.call('ZCARD', key) - tonumber(ARGV[1])
-if excess > 0 then redis.call('ZREMRANGEBYRANK', key, 0, excess - 1) end
-return (#ARGV - 2) / 2
+return #KEYS
 `;
 
-// Sets the anomaly flag of the point at one timestamp, if it exists. ARGV: timestamp, flag.
+// KEYS: series keys, then the detection-state hash last. ARGV: points, then state fields.
+// Each series comes back as ONE string of ';'-joined members: parsing 10,000 replies is cheap,
+// parsing 290,000 small ones is not.
+const READ_SCRIPT = `
+local n = tonumber(ARGV[1])
+local out = {}
+for k = 1, #KEYS - 1 do
+  out[k] = table.concat(redis.call('ZRANGE', KEYS[k], -n, -1), ';')
+end
+if #ARGV > 1 then
+  out[#KEYS] = redis.call('HMGET', KEYS[#KEYS], unpack(ARGV, 2))
+else
+  out[#KEYS] = {}
+end
+return out
+`;
+
+// KEYS: series keys with a flag to set. ARGV: per key, timestamp and flag.
 const FLAG_SCRIPT = `
-local members = redis.call('ZRANGEBYSCORE', KEYS[1], ARGV[1], ARGV[1])
-if #members == 0 then return 0 end
-local ts, value = string.match(members[1], '^([^|]*)|([^|]*)|')
-redis.call('ZREM', KEYS[1], members[1])
-redis.call('ZADD', KEYS[1], ARGV[1], ts .. '|' .. value .. '|' .. ARGV[2])
-return 1
+for k = 1, #KEYS do
+  local ts = ARGV[2 * k - 1]
+  local members = redis.call('ZRANGEBYSCORE', KEYS[k], ts, ts)
+  if #members > 0 then
+    local head = string.sub(members[1], 1, -2)
+    redis.call('ZREM', KEYS[k], members[1])
+    redis.call('ZADD', KEYS[k], ts, head .. ARGV[2 * k])
+  end
+end
+return #KEYS
 `;
 
 type ScriptedRedis = Redis & {
-  vigilHistoryUpsert(key: string, ...args: (string | number)[]): Promise<number>;
-  vigilHistoryFlag(key: string, timestamp: number, flag: number): Promise<number>;
+  vigilHistoryWrite(numKeys: number, ...args: (string | number)[]): Promise<number>;
+  vigilHistoryRead(numKeys: number, ...args: (string | number)[]): Promise<(string | (string | null)[])[]>;
+  vigilHistoryFlag(numKeys: number, ...args: (string | number)[]): Promise<number>;
 };
 
 export class HistoryStore {
@@ -74,9 +113,10 @@ export class HistoryStore {
     redis: Redis,
     private readonly settings: HistorySettings,
   ) {
-    if (!('vigilHistoryUpsert' in redis)) {
-      redis.defineCommand('vigilHistoryUpsert', { numberOfKeys: 1, lua: UPSERT_SCRIPT });
-      redis.defineCommand('vigilHistoryFlag', { numberOfKeys: 1, lua: FLAG_SCRIPT });
+    if (!('vigilHistoryWrite' in redis)) {
+      redis.defineCommand('vigilHistoryWrite', { lua: WRITE_SCRIPT });
+      redis.defineCommand('vigilHistoryRead', { lua: READ_SCRIPT });
+      redis.defineCommand('vigilHistoryFlag', { lua: FLAG_SCRIPT });
     }
     this.redis = redis as ScriptedRedis;
     this.batchSize = settings.batchSize ?? 1_000;
@@ -86,7 +126,7 @@ export class HistoryStore {
     return `${this.settings.prefix}:series:${series}`;
   }
 
-  /** Stores samples (any number of series); `now` anchors age trimming. Returns series written. */
+  /** Stores samples (any number of series); `now` anchors age trimming. Returns the series written. */
   async write(samples: readonly Sample[], now: number): Promise<SeriesKey[]> {
     const grouped = new Map<SeriesKey, string[]>();
     for (const sample of samples) {
@@ -103,36 +143,22 @@ export class HistoryStore {
     const minTimestamp = String(Math.trunc(now - this.settings.maxAgeMs));
     const keys = [...grouped.keys()];
     for (let start = 0; start < keys.length; start += this.batchSize) {
-      const pipeline = this.redis.pipeline() as unknown as ScriptedRedis & { exec(): Promise<unknown> };
-      for (const key of keys.slice(start, start + this.batchSize)) {
-        pipeline.vigilHistoryUpsert(
-          this.keyOf(key),
-          this.settings.maxPoints,
-          minTimestamp,
-          ...(grouped.get(key) ?? []),
-        );
+      const batch = keys.slice(start, start + this.batchSize);
+      const args: (string | number)[] = [this.settings.maxPoints, minTimestamp];
+      for (const key of batch) {
+        const pairs = grouped.get(key) ?? [];
+        args.push(pairs.length / 2, ...pairs);
       }
-      await execOrThrow(pipeline);
+      await this.redis.vigilHistoryWrite(batch.length, ...batch.map((key) => this.keyOf(key)), ...args);
       this.roundTrips++;
     }
     return keys;
   }
 
-  /** Reads the last `points` points of each series (all kept points when omitted), pipelined. */
+  /** Reads the last `points` points of each series (all kept points when omitted). */
   async read(series: readonly SeriesKey[], points?: number): Promise<Map<SeriesKey, StoredSeries>> {
-    const out = new Map<SeriesKey, StoredSeries>();
-    const from = points === undefined ? 0 : -points;
-    for (let start = 0; start < series.length; start += this.batchSize) {
-      const batch = series.slice(start, start + this.batchSize);
-      const pipeline = this.redis.pipeline();
-      for (const key of batch) pipeline.zrange(this.keyOf(key), String(from), '-1');
-      const results = await execOrThrow(pipeline);
-      this.roundTrips++;
-      batch.forEach((key, index) => {
-        out.set(key, decode(key, (results[index] as string[] | undefined) ?? []));
-      });
-    }
-    return out;
+    const { history } = await this.readForDetection(series, points ?? this.settings.maxPoints, []);
+    return history;
   }
 
   /** Marks points as anomalous (or not), so later baselines can leave them out. */
@@ -141,8 +167,8 @@ export class HistoryStore {
   }
 
   /**
-   * Reads history and the detection state of the given state fields in one pipeline per batch,
-   * so a tick costs one round trip here however many series it evaluates.
+   * Reads history and the detection state of the given state fields, one script call per batch,
+   * so a tick costs one round trip per batch here however many series it evaluates.
    */
   async readForDetection(
     series: readonly SeriesKey[],
@@ -158,15 +184,13 @@ export class HistoryStore {
     for (let b = 0; b < batches; b++) {
       const batch = series.slice(b * this.batchSize, (b + 1) * this.batchSize);
       const fields = stateFields.slice(b * this.batchSize, (b + 1) * this.batchSize);
-      const pipeline = this.redis.pipeline();
-      for (const key of batch) pipeline.zrange(this.keyOf(key), String(-points), '-1');
-      if (fields.length > 0) pipeline.hmget(this.stateKey(), ...fields);
-      const results = await execOrThrow(pipeline);
+      const keys = [...batch.map((key) => this.keyOf(key)), this.stateKey()];
+      const reply = await this.redis.vigilHistoryRead(keys.length, ...keys, points, ...fields);
       this.roundTrips++;
       batch.forEach((key, index) => {
-        history.set(key, decode(key, (results[index] as string[] | undefined) ?? []));
+        history.set(key, decode(key, (reply[index] as string | undefined) ?? ''));
       });
-      const values = (results[batch.length] as (string | null)[] | undefined) ?? [];
+      const values = (reply[batch.length] as (string | null)[] | undefined) ?? [];
       fields.forEach((field, index) => {
         const value = values[index];
         if (value) states.set(field, value);
@@ -183,15 +207,14 @@ export class HistoryStore {
       Math.ceil(entries.length / this.batchSize),
     );
     for (let b = 0; b < batches; b++) {
-      const pipeline = this.redis.pipeline() as unknown as ScriptedRedis & {
-        exec(): Promise<unknown>;
-        hset(key: string, values: Record<string, string>): unknown;
-      };
-      for (const entry of flags.slice(b * this.batchSize, (b + 1) * this.batchSize)) {
+      const pipeline = this.redis.pipeline() as unknown as ScriptedRedis & { exec(): Promise<unknown> };
+      const flagBatch = flags.slice(b * this.batchSize, (b + 1) * this.batchSize);
+      if (flagBatch.length > 0) {
+        const args = flagBatch.flatMap((entry) => [Math.trunc(entry.timestamp), entry.anomalous ? 1 : 0]);
         pipeline.vigilHistoryFlag(
-          this.keyOf(entry.series),
-          Math.trunc(entry.timestamp),
-          entry.anomalous ? 1 : 0,
+          flagBatch.length,
+          ...flagBatch.map((entry) => this.keyOf(entry.series)),
+          ...args,
         );
       }
       const chunk = entries.slice(b * this.batchSize, (b + 1) * this.batchSize);
@@ -206,25 +229,21 @@ export class HistoryStore {
   }
 }
 
-/** Sets or clears the anomaly flag of the point at `timestamp` in a series. */
-export interface PointFlag {
-  readonly series: SeriesKey;
-  readonly timestamp: number;
-  readonly anomalous: boolean;
-}
-
-function decode(key: SeriesKey, members: readonly string[]): StoredSeries {
-  const n = members.length;
+/** Parses `ts|value|flag;ts|value|flag;...` without allocating per point beyond the numbers. */
+function decode(key: SeriesKey, joined: string): StoredSeries {
+  let n = joined === '' ? 0 : 1;
+  for (let i = joined.indexOf(';'); i >= 0; i = joined.indexOf(';', i + 1)) n++;
   const timestamps = new Float64Array(n);
   const values = new Float64Array(n);
   const anomalous = new Uint8Array(n);
+  let start = 0;
   for (let i = 0; i < n; i++) {
-    const member = members[i] as string;
-    const first = member.indexOf('|');
-    const second = member.indexOf('|', first + 1);
-    timestamps[i] = Number(member.slice(0, first));
-    values[i] = Number(member.slice(first + 1, second));
-    anomalous[i] = member.charCodeAt(second + 1) === 49 ? 1 : 0;
+    const first = joined.indexOf('|', start);
+    const second = joined.indexOf('|', first + 1);
+    timestamps[i] = Number(joined.slice(start, first));
+    values[i] = Number(joined.slice(first + 1, second));
+    anomalous[i] = joined.charCodeAt(second + 1) === 49 ? 1 : 0;
+    start = second + 3;
   }
   return { key, timestamps, values, anomalous };
 }
