@@ -8,6 +8,7 @@ import type { Sample } from '../src/core/types.js';
 import { compileBinding, detectorBinding } from '../src/detectors/binding.js';
 import { RunningCollector } from '../src/pipeline/running.js';
 import { runTick } from '../src/pipeline/tick.js';
+import { DetectionCache } from '../src/store/detection-cache.js';
 import { HistoryStore } from '../src/store/history.js';
 
 /**
@@ -64,6 +65,7 @@ export async function run(): Promise<void> {
       metrics,
       readPoints: HISTORY + 1,
       persist: true,
+      cache: new DetectionCache(50_000, HISTORY + 1),
       seenSeries: new Set<string>(),
       onFindings: async () => undefined,
     };

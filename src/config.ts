@@ -74,6 +74,7 @@ export const configSchema = z.strictObject({
       max_points: z.number().int().min(10).max(100_000).default(2_000),
       max_age: duration.default(90 * 86_400_000),
       read_points: z.number().int().min(2).max(100_000).default(400),
+      cache_series: z.number().int().min(0).max(10_000_000).default(50_000),
     })
     .prefault({}),
   data_dir: z.string().min(1).default('.vigil'),

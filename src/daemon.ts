@@ -12,6 +12,7 @@ import { TickScheduler } from './pipeline/scheduler.js';
 import { runTick } from './pipeline/tick.js';
 import { CounterStore } from './policies/counters.js';
 import { PolicyWatcher } from './policies/watcher.js';
+import { DetectionCache } from './store/detection-cache.js';
 import { createRedis, evictionProblem, pingRedis } from './store/redis.js';
 
 /**
@@ -158,6 +159,7 @@ export class Daemon {
       metrics: this.metrics,
     });
     const seenSeries = new Set<string>();
+    const cache = new DetectionCache(this.config.history.cache_series, this.config.history.read_points);
     const byId = new Map(collection.collectors.map((collector) => [collector.id, collector]));
     const scheduler = new TickScheduler(
       {
@@ -187,6 +189,7 @@ export class Daemon {
             metrics: this.metrics,
             readPoints: this.config.history.read_points,
             persist: true,
+            cache,
             seenSeries,
             onFindings: policyStage,
           },

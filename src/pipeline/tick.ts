@@ -14,7 +14,8 @@ import {
 } from '../core/types.js';
 import { bindingMatches, type CompiledBinding, evaluateBinding } from '../detectors/binding.js';
 import { type HysteresisState, hysteresisStep } from '../detectors/lib/hysteresis.js';
-import type { HistoryStore, PointFlag, StoredSeries } from '../store/history.js';
+import type { DetectionCache } from '../store/detection-cache.js';
+import type { HistoryStore, PointFlag, SeriesWrite, StoredSeries } from '../store/history.js';
 import type { RunningCollector } from './running.js';
 
 /**
@@ -31,6 +32,8 @@ export interface TickDeps {
   readonly readPoints: number;
   /** False for `vigil once`: evaluate and report, but leave hysteresis state and flags untouched. */
   readonly persist: boolean;
+  /** This replica's copy of recent history and state; omit to always read from Redis. */
+  readonly cache?: DetectionCache;
   /** Series this process has collected, for `vigil_series_tracked`; owned by the caller. */
   readonly seenSeries: Set<SeriesKey>;
   /** The policy stage. Receives the findings of this tick (raised, ongoing, cleared). */
@@ -80,15 +83,11 @@ export async function runTick(
   metrics.samples.inc({ collector: running.id }, samples.length);
   for (const problem of problems) metrics.problems.inc({ collector: running.id, kind: problem.kind });
 
-  await deps.store.write(samples, deps.clock.now());
+  const writes = await deps.store.ingest(samples, deps.clock.now());
   const evaluations = planEvaluations(samples, deps.bindings);
-  const { history, states } = await deps.store.readForDetection(
-    [...new Set(evaluations.map((e) => e.key))],
-    deps.readPoints,
-    evaluations.map((e) => e.stateField),
-  );
+  const { history, states } = await loadDetectionInputs(evaluations, writes, deps);
   const results = evaluations.map((evaluation) => evaluate(evaluation, deps.bindings, history, states));
-  if (deps.persist) await commit(results, deps.store);
+  if (deps.persist) await commit(results, deps);
 
   const findings = results.flatMap((result) => result.findings);
   for (const finding of findings) {
@@ -178,10 +177,9 @@ function evaluate(
   const binding = bindings[evaluation.binding] as CompiledBinding;
   const { latest, key } = evaluation;
   const stored = history.get(key) ?? emptySeries(key);
-  const mask = Uint8Array.from(stored.anomalous);
-  const series = { timestamps: stored.timestamps, values: stored.values, anomalous: mask };
+  // The stored mask is copied only when this tick flags a point: most ticks flag nothing.
+  const series = { timestamps: stored.timestamps, values: stored.values, anomalous: stored.anomalous };
   const previous = parseState(states.get(evaluation.stateField));
-  const labels = { ...latest.labels, ...(latest.annotations ?? {}) };
   let hysteresis = previous.hysteresis;
   let last = previous.last;
   let verdict: Verdict | undefined;
@@ -200,7 +198,8 @@ function evaluate(
     last = timestamp;
     judged = { timestamp, value };
     if (verdict.anomalous) {
-      mask[i] = 1;
+      if (series.anomalous === stored.anomalous) series.anomalous = Uint8Array.from(stored.anomalous);
+      series.anomalous[i] = 1;
       flags.push({ series: key, timestamp, anomalous: true });
     }
   }
@@ -213,7 +212,7 @@ function evaluate(
       id: findingId(key, evaluation.binding, since),
       series: key,
       metric: latest.metric,
-      labels,
+      labels: { ...latest.labels, ...(latest.annotations ?? {}) },
       ...judged,
       state: transition,
       since,
@@ -271,9 +270,65 @@ function parseState(raw: string | undefined): DetectionState {
   }
 }
 
-async function commit(results: readonly EvaluationResult[], store: HistoryStore): Promise<void> {
+async function commit(results: readonly EvaluationResult[], deps: TickDeps): Promise<void> {
   const flags = results.flatMap((r) => r.flags);
-  await store.commitDetection(flags, new Map(results.map((r) => r.state)));
+  await deps.store.commitDetection(flags, new Map(results.map((r) => r.state)));
+  if (!deps.cache) return;
+  for (const result of results) {
+    deps.cache.commit(result.report.series, new Map([result.state]), result.flags);
+  }
+}
+
+/**
+ * History and detection state for the series to evaluate: from this replica's cache when it is
+ * provably current, else from Redis (one script call per 1,000 series), then cached.
+ */
+async function loadDetectionInputs(
+  evaluations: readonly Evaluation[],
+  writes: ReadonlyMap<SeriesKey, SeriesWrite>,
+  deps: TickDeps,
+): Promise<{ history: Map<SeriesKey, StoredSeries>; states: Map<string, string> }> {
+  const history = new Map<SeriesKey, StoredSeries>();
+  const states = new Map<string, string>();
+  const fieldsOf = new Map<SeriesKey, string[]>();
+  for (const evaluation of evaluations) {
+    const fields = fieldsOf.get(evaluation.key);
+    if (fields) fields.push(evaluation.stateField);
+    else fieldsOf.set(evaluation.key, [evaluation.stateField]);
+  }
+  const misses: SeriesKey[] = [];
+  for (const [key, fields] of fieldsOf) {
+    const write = writes.get(key);
+    const hit = write ? deps.cache?.advance(key, write) : undefined;
+    if (!hit) {
+      misses.push(key);
+      continue;
+    }
+    history.set(key, hit.history);
+    for (const field of fields) {
+      const state = hit.states.get(field);
+      if (state !== undefined) states.set(field, state);
+    }
+  }
+  if (misses.length === 0) return { history, states };
+  const read = await deps.store.readForDetection(
+    misses,
+    deps.readPoints,
+    misses.flatMap((key) => fieldsOf.get(key) ?? []),
+  );
+  for (const key of misses) {
+    const series = read.history.get(key);
+    if (series) history.set(key, series);
+    const own = new Map(
+      (fieldsOf.get(key) ?? []).flatMap((field) =>
+        read.states.has(field) ? [[field, read.states.get(field) as string] as const] : [],
+      ),
+    );
+    for (const [field, value] of own) states.set(field, value);
+    const version = writes.get(key)?.version;
+    if (deps.cache && series && version !== undefined) deps.cache.set(key, version, series, own);
+  }
+  return { history, states };
 }
 
 function logFindings(findings: readonly Finding[], logger: Logger, collector: string): void {

@@ -31,6 +31,18 @@ export interface StoredSeries {
   readonly anomalous: Uint8Array;
 }
 
+/** What one write did to one series. */
+export interface SeriesWrite {
+  /** Incremented by every write to the series, by any replica. */
+  readonly version: number;
+  /** Every point landed after the previous newest one (no replacement, no insertion). */
+  readonly appendOnly: boolean;
+  /** The points written, in time order. */
+  readonly points: readonly { readonly ts: number; readonly value: number }[];
+  /** Points older than this were trimmed away. */
+  readonly minTimestamp: number;
+}
+
 /** Sets or clears the anomaly flag of the point at `timestamp` in a series. */
 export interface PointFlag {
   readonly series: SeriesKey;
@@ -38,23 +50,36 @@ export interface PointFlag {
   readonly anomalous: boolean;
 }
 
-// ARGV: maxPoints, minTimestamp, then per key: count, then count × (timestamp, "ts|value|").
+// KEYS: series keys, then the series-version hash last. ARGV: maxPoints, minTimestamp, then per
+// key: count, then count × (timestamp, "ts|value|"). Returns per key its new version and whether
+// the write only appended after the newest point (so a cached copy can be extended locally).
 // A replaced point keeps its anomaly flag: look-back queries re-return old days every tick, and
 // that must not launder a flagged point back into the baseline.
 const WRITE_SCRIPT = `
 local maxPoints = tonumber(ARGV[1])
+local versions = KEYS[#KEYS]
 local cursor = 3
-for k = 1, #KEYS do
+local out = {}
+for k = 1, #KEYS - 1 do
   local key = KEYS[k]
   local count = tonumber(ARGV[cursor])
   cursor = cursor + 1
+  local newest = redis.call('ZRANGE', key, -1, -1, 'WITHSCORES')
+  local last = -1
+  if #newest > 0 then last = tonumber(newest[2]) end
+  local append = 1
   for i = 1, count do
     local ts = ARGV[cursor]
-    local old = redis.call('ZRANGEBYSCORE', key, ts, ts)
     local flag = '0'
-    if #old > 0 then
-      flag = string.sub(old[1], -1)
-      redis.call('ZREMRANGEBYSCORE', key, ts, ts)
+    if tonumber(ts) <= last then
+      append = 0
+      local old = redis.call('ZRANGEBYSCORE', key, ts, ts)
+      if #old > 0 then
+        flag = string.sub(old[1], -1)
+        redis.call('ZREMRANGEBYSCORE', key, ts, ts)
+      end
+    else
+      last = tonumber(ts)
     end
     redis.call('ZADD', key, ts, ARGV[cursor + 1] .. flag)
     cursor = cursor + 2
@@ -62,8 +87,10 @@ for k = 1, #KEYS do
   redis.call('ZREMRANGEBYSCORE', key, '-inf', '(' .. ARGV[2])
   local excess = redis.call('ZCARD', key) - maxPoints
   if excess > 0 then redis.call('ZREMRANGEBYRANK', key, 0, excess - 1) end
+  out[2 * k - 1] = redis.call('HINCRBY', versions, key, 1)
+  out[2 * k] = append
 end
-return #KEYS
+return out
 `;
 
 // KEYS: series keys, then the detection-state hash last. ARGV: points, then state fields.
@@ -98,7 +125,7 @@ return #KEYS
 `;
 
 type ScriptedRedis = Redis & {
-  vigilHistoryWrite(numKeys: number, ...args: (string | number)[]): Promise<number>;
+  vigilHistoryWrite(numKeys: number, ...args: (string | number)[]): Promise<number[]>;
   vigilHistoryRead(numKeys: number, ...args: (string | number)[]): Promise<(string | (string | null)[])[]>;
   vigilHistoryFlag(numKeys: number, ...args: (string | number)[]): Promise<number>;
 };
@@ -128,31 +155,49 @@ export class HistoryStore {
 
   /** Stores samples (any number of series); `now` anchors age trimming. Returns the series written. */
   async write(samples: readonly Sample[], now: number): Promise<SeriesKey[]> {
-    const grouped = new Map<SeriesKey, string[]>();
+    return [...(await this.ingest(samples, now)).keys()];
+  }
+
+  /**
+   * Stores samples and reports, per series written, its new version and the points written in
+   * time order, and whether the write only appended (what a cache needs to stay exact).
+   */
+  async ingest(samples: readonly Sample[], now: number): Promise<Map<SeriesKey, SeriesWrite>> {
+    const grouped = new Map<SeriesKey, { ts: number; value: number }[]>();
     for (const sample of samples) {
       if (!Number.isFinite(sample.value) || !Number.isFinite(sample.timestamp)) continue;
       const key = seriesKey(sample.metric, sample.labels);
-      let args = grouped.get(key);
-      if (!args) {
-        args = [];
-        grouped.set(key, args);
+      let points = grouped.get(key);
+      if (!points) {
+        points = [];
+        grouped.set(key, points);
       }
-      const ts = String(Math.trunc(sample.timestamp));
-      args.push(ts, `${ts}|${sample.value}|`);
+      points.push({ ts: Math.trunc(sample.timestamp), value: sample.value });
     }
-    const minTimestamp = String(Math.trunc(now - this.settings.maxAgeMs));
+    const minTimestamp = Math.trunc(now - this.settings.maxAgeMs);
     const keys = [...grouped.keys()];
+    const out = new Map<SeriesKey, SeriesWrite>();
     for (let start = 0; start < keys.length; start += this.batchSize) {
       const batch = keys.slice(start, start + this.batchSize);
       const args: (string | number)[] = [this.settings.maxPoints, minTimestamp];
       for (const key of batch) {
-        const pairs = grouped.get(key) ?? [];
-        args.push(pairs.length / 2, ...pairs);
+        const points = (grouped.get(key) ?? []).sort((a, b) => a.ts - b.ts);
+        args.push(points.length);
+        for (const point of points) args.push(point.ts, `${point.ts}|${point.value}|`);
       }
-      await this.redis.vigilHistoryWrite(batch.length, ...batch.map((key) => this.keyOf(key)), ...args);
+      const redisKeys = [...batch.map((key) => this.keyOf(key)), this.versionKey()];
+      const reply = await this.redis.vigilHistoryWrite(redisKeys.length, ...redisKeys, ...args);
       this.roundTrips++;
+      batch.forEach((key, index) => {
+        out.set(key, {
+          version: Number(reply[2 * index]),
+          appendOnly: Number(reply[2 * index + 1]) === 1,
+          points: grouped.get(key) ?? [],
+          minTimestamp,
+        });
+      });
     }
-    return keys;
+    return out;
   }
 
   /** Reads the last `points` points of each series (all kept points when omitted). */
@@ -222,6 +267,10 @@ export class HistoryStore {
       await execOrThrow(pipeline);
       this.roundTrips++;
     }
+  }
+
+  private versionKey(): string {
+    return `${this.settings.prefix}:series-version`;
   }
 
   private stateKey(): string {
