@@ -1,21 +1,10 @@
-import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { createLogger, scrubSecrets } from '../../src/core/logger.js';
 import { Secret } from '../../src/core/secret.js';
+import { capture } from '../support/capture.js';
 
 const WEBHOOK = 'https://hooks.slack.com/services/T000/B000/XXXXXXXXXXXXXXXX';
 const TOKEN = 'ya29.super-secret-access-token';
-
-function capture(): { stream: Writable; text: () => string } {
-  let text = '';
-  const stream = new Writable({
-    write(chunk, _encoding, callback) {
-      text += chunk.toString();
-      callback();
-    },
-  });
-  return { stream, text: () => text };
-}
 
 describe('logger', () => {
   it('never prints webhook URLs, tokens or Secret values', () => {

@@ -1,7 +1,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { runOnce } from '../../src/commands/once.js';
@@ -12,6 +11,7 @@ import { assembleCollection } from '../../src/pipeline/assemble.js';
 import { runTick, type TickDeps } from '../../src/pipeline/tick.js';
 import { createGcpClients } from '../../src/platform/index.js';
 import { type Sandbox, startSandbox } from '../../src/sandbox/index.js';
+import { capture } from '../support/capture.js';
 import { REDIS_URL, type TestRedis, testRedis } from '../support/redis.js';
 
 // The seed platform's config, collected through the real Google clients from the sandbox.
@@ -43,17 +43,6 @@ function vigilEnv(): Record<string, string> {
     VIGIL_DATA_DIR: dataDir,
     VIGIL_NOW: new Date(sandbox.clock.now()).toISOString(),
   };
-}
-
-function capture(): { stream: Writable; text: () => string } {
-  let text = '';
-  const stream = new Writable({
-    write(chunk, _encoding, callback) {
-      text += chunk.toString();
-      callback();
-    },
-  });
-  return { stream, text: () => text };
 }
 
 async function collection(configFile = 'examples/nba-props.yaml') {
