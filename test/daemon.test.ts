@@ -4,6 +4,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../src/config.js';
@@ -14,6 +15,7 @@ import { REDIS_URL } from './support/redis.js';
 import { startThrowawayRedis } from './support/redis-server.js';
 import { waitFor } from './support/wait.js';
 
+const CRASH_FIXTURE = fileURLToPath(new URL('./fixtures/crash-after-start.ts', import.meta.url));
 let dir: string;
 const children: (VigilProcess | ChildProcess)[] = [];
 
@@ -86,6 +88,28 @@ describe('vigil run (child process, real Redis)', () => {
 
     expect(exit.code).toBe(130);
     expect(vigil.logs().map((line) => line.msg)).toContain('second signal, exiting immediately');
+  });
+
+  it('logs an uncaught exception, cleans up and exits 1', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', CRASH_FIXTURE], {
+      env: { ...process.env, VIGIL_REDIS_URL: REDIS_URL },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    children.push(child);
+    let output = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+
+    const [code] = (await once(child, 'exit')) as [number | null];
+    const messages = output
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line).msg);
+
+    expect(code).toBe(1);
+    expect(messages).toEqual(expect.arrayContaining(['uncaught exception, shutting down', 'vigil stopped']));
+    expect(output).toContain('boom: a bug nobody caught');
   });
 
   it('is alive but not ready while Redis is unreachable, and becomes ready when Redis appears', async () => {

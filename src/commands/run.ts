@@ -27,7 +27,8 @@ export async function runDaemon(configFile: string): Promise<void> {
   await daemon.start();
 }
 
-function installProcessHandlers(daemon: Daemon, logger: Logger): void {
+/** Signals, SIGHUP reload, and fatal errors: the process-level half of the lifecycle. */
+export function installProcessHandlers(daemon: Daemon, logger: Logger): void {
   let signalled = false;
   const onSignal = (signal: NodeJS.Signals): void => {
     if (signalled) {
