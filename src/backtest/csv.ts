@@ -234,10 +234,7 @@ function checkHeader(line: string, lineNumber: number): void {
 
 /** Quotes a CSV field only when it needs it (comma, quote or newline). */
 export function csvField(text: string): string {
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    // '"', ',', '\n', '\r'
-    if (c === 34 || c === 44 || c === 10 || c === 13) return `"${text.replaceAll('"', '""')}"`;
-  }
-  return text;
+  // Four native scans beat one char-code loop and a regex on reasons of ~100 characters.
+  if (!text.includes(',') && !text.includes('"') && !text.includes('\n') && !text.includes('\r')) return text;
+  return `"${text.replaceAll('"', '""')}"`;
 }
