@@ -35,7 +35,16 @@ export class BacktestRunner {
    */
   private history: SeriesHistory = this.view();
 
-  constructor(private readonly binding: CompiledBinding) {}
+  private readonly binding: CompiledBinding;
+
+  constructor(binding: CompiledBinding) {
+    // One runner replays one append-only series: detectors that can keep state between
+    // consecutive points (identical verdicts, less work per row) do so.
+    this.binding = {
+      ...binding,
+      detectors: binding.detectors.map((detector) => detector.stream?.() ?? detector),
+    };
+  }
 
   step(timestamp: number, value: number): BacktestStep {
     const verdict = evaluateBinding(this.binding, this.history, { timestamp, value });
