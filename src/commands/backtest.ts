@@ -29,8 +29,7 @@ export interface BacktestIo {
 }
 
 const HEADER = 'timestamp,value,anomaly_score,severity,reason\n';
-/** Output is written in chunks of about this many characters, input read in chunks of this many bytes. */
-const FLUSH_BYTES = 1 << 20;
+const FLUSH_BYTES = 1 << 16;
 
 /**
  * Runs one backtest: streams INPUT through the detector(s), writes one output row per input row
@@ -43,10 +42,10 @@ export async function runBacktest(options: BacktestOptions, io: BacktestIo): Pro
     const runner = new BacktestRunner(compileBinding(binding));
     const summary = new BacktestSummary();
     const out = options.output
-      ? createWriteStream(options.output, { highWaterMark: FLUSH_BYTES })
+      ? createWriteStream(options.output)
       : io.stdout;
     await writeChunk(out, HEADER);
-    await readSeriesCsv(createReadStream(options.input, { highWaterMark: FLUSH_BYTES }), async (batch) => {
+    await readSeriesCsv(createReadStream(options.input), async (batch) => {
       let chunk = '';
       for (let i = 0; i < batch.length; i++) {
         const step = runner.step(batch.timestamps[i] as number, batch.values[i] as number);

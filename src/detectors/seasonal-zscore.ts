@@ -13,6 +13,7 @@ import {
   judgeWindow,
   thresholdsOrdered,
   thresholdsOrderedIssue,
+  type ZFamilyContext,
   zFamilyShape,
 } from './lib/z-family.js';
 import type { Detector, DetectorDefinition, DetectorDeps, EvaluatedPoint, SeriesHistory } from './types.js';
@@ -82,14 +83,24 @@ function seasonalEvaluator(
   const exactTrailing = robustEstimator(result, 256);
   const trailing = sliding ? slidingRobustEstimator(exactTrailing, result) : exactTrailing;
 
-  /** Same-phase index ranges `[froms[k-1], tos[k-1])` for k = 1..seasons, before `end`. */
+  /**
+   * Same-phase index ranges `[froms[k-1], tos[k-1])` for k = 1..seasons, before `end`. Sliding,
+   * each bound walks on from where it was when that is exact (the answer lies at or after it),
+   * which over a whole series costs O(1) a point instead of 2 × seasons binary searches.
+   */
   const phaseRanges = (history: SeriesHistory, end: number): void => {
     const ts = history.timestamps;
     for (let k = 1; k <= options.seasons; k++) {
       const phase = phaseTime - k * options.period;
-      const from = lowerBound(ts, phase - options.tolerance, 0, end);
+      const from = boundFrom(ts, phase - options.tolerance, 0, end, sliding ? (froms[k - 1] as number) : 0);
       froms[k - 1] = from;
-      tos[k - 1] = lowerBound(ts, phase + options.tolerance + 1, from, end);
+      tos[k - 1] = boundFrom(
+        ts,
+        phase + options.tolerance + 1,
+        from,
+        end,
+        sliding ? (tos[k - 1] as number) : from,
+      );
     }
   };
   const exactSeasonal: Estimator = (history, window, honourMask) => {
@@ -127,6 +138,16 @@ function seasonalEvaluator(
     return result;
   };
   const seasonal = sliding ? slidingSeasonal : exactSeasonal;
+  const seasonalContext: ZFamilyContext = {
+    kind: 'seasonal-zscore',
+    metric: deps.metric,
+    centerName: 'median',
+    options: seasonalOptions,
+    range: seasonRange,
+    estimate: seasonal,
+    seasonalReference: phaseText,
+    windowText,
+  };
 
   return (history, point) => {
     windowRange(history, point, options.window, range);
@@ -135,16 +156,7 @@ function seasonalEvaluator(
     seasonRange.end = range.end;
     seasonRange.maskFrom = range.maskFrom;
     if (seasonal(history, seasonRange, true).n >= options.min_seasonal_points) {
-      return judgeWindow(history, point, {
-        kind: 'seasonal-zscore',
-        metric: deps.metric,
-        centerName: 'median',
-        options: seasonalOptions,
-        range: seasonRange,
-        estimate: seasonal,
-        seasonalReference: phaseText,
-        windowText,
-      });
+      return judgeWindow(history, point, seasonalContext);
     }
     const why =
       `seasonal fallback: only ${result.n} same-phase points (need ${options.min_seasonal_points}), ` +
@@ -160,4 +172,17 @@ function seasonalEvaluator(
       note: why,
     });
   };
+}
+
+/**
+ * lowerBound(ts, t, lo, hi), found by walking on from `hint` when the answer cannot lie before it
+ * (ts[hint − 1] < t), else by binary search.
+ */
+function boundFrom(ts: Float64Array, t: number, lo: number, hi: number, hint: number): number {
+  if (hint <= lo || hint > hi || !((ts[hint - 1] as number) < t)) return lowerBound(ts, t, lo, hi);
+  let i = hint;
+  // A long walk (a gap in the data) switches to binary search over what is left.
+  for (let steps = 0; i < hi && (ts[i] as number) < t; i++)
+    if (++steps === 16) return lowerBound(ts, t, i, hi);
+  return i;
 }

@@ -33,9 +33,15 @@ export class SlidingSortedValues {
       const from = froms[r] as number;
       const to = tos[r] as number;
       const oldTo = this.tos[r] as number;
-      // What left the range (before its new start), then what entered it (after its old end).
-      for (let i = this.froms[r] as number; i < Math.min(from, oldTo); i++) this.remove(source[i] as number);
-      for (let i = Math.max(from, oldTo); i < to; i++) this.insert(source[i] as number);
+      // What left the range (before its new start) and what entered it (after its old end),
+      // paired up so that each pair moves only the values between the two.
+      let out = this.froms[r] as number;
+      const outEnd = Math.min(from, oldTo);
+      let into = Math.max(from, oldTo);
+      for (; out < outEnd && into < to; out++, into++)
+        this.replace(source[out] as number, source[into] as number);
+      for (; out < outEnd; out++) this.remove(source[out] as number);
+      for (; into < to; into++) this.insert(source[into] as number);
       this.froms[r] = from;
       this.tos[r] = to;
     }
@@ -76,6 +82,26 @@ export class SlidingSortedValues {
     this.sorted.copyWithin(at + 1, at, this.n);
     this.sorted[at] = x;
     this.n++;
+  }
+
+  /** remove(x) then insert(y), shifting only the values between their positions. */
+  private replace(x: number, y: number): void {
+    if (x - x !== 0 || y - y !== 0) {
+      this.remove(x);
+      this.insert(y);
+      return;
+    }
+    const sorted = this.sorted;
+    const at = lowerBound(sorted, x, this.n);
+    if (y >= x) {
+      const to = upperBound(sorted, y, this.n);
+      sorted.copyWithin(at, at + 1, to);
+      sorted[to - 1] = y;
+    } else {
+      const to = upperBound(sorted, y, at);
+      sorted.copyWithin(to + 1, to, at);
+      sorted[to] = y;
+    }
   }
 
   private remove(x: number): void {
