@@ -20,8 +20,20 @@ export function formatNumber(value: number): string {
   const magnitude = Math.abs(value);
   if (magnitude === 0) return '0';
   if (magnitude >= 1e6 || magnitude < 1e-3) return value.toExponential(2);
-  if (magnitude >= 100) return String(Math.round(value * 10) / 10);
+  if (magnitude >= 100) return tenths(Math.round(value * 10));
   return String(toPrecision3(value, magnitude));
+}
+
+/**
+ * String(t / 10) for an integer |t| < 1e7, from integer digits: the double nearest t/10 prints as
+ * t/10's own one-decimal text, which integer-to-string spells faster than the double printer.
+ */
+function tenths(t: number): string {
+  const a = Math.abs(t);
+  const digit = a % 10;
+  const whole = (a - digit) / 10;
+  const text = digit === 0 ? String(whole) : `${whole}.${digit}`;
+  return t < 0 ? `-${text}` : text;
 }
 
 /**
@@ -65,7 +77,8 @@ export function formatSigma(z: number): string {
 function toFixed1(magnitude: number): string {
   const scaled = magnitude * 10;
   const fraction = scaled - Math.floor(scaled);
-  if (Math.abs(fraction - 0.5) < 1e-6) return magnitude.toFixed(1);
+  // Near a tie, and for NaN, toFixed itself.
+  if (!(Math.abs(fraction - 0.5) >= 1e-6)) return magnitude.toFixed(1);
   const tenths = Math.round(scaled);
   return `${(tenths - (tenths % 10)) / 10}.${tenths % 10}`;
 }
