@@ -41,9 +41,7 @@ export async function runBacktest(options: BacktestOptions, io: BacktestIo): Pro
     const binding = await resolveBinding(options);
     const runner = new BacktestRunner(compileBinding(binding));
     const summary = new BacktestSummary();
-    const out = options.output
-      ? createWriteStream(options.output)
-      : io.stdout;
+    const out = options.output ? createWriteStream(options.output) : io.stdout;
     await writeChunk(out, HEADER);
     await readSeriesCsv(createReadStream(options.input), async (batch) => {
       let chunk = '';
