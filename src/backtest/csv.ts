@@ -131,6 +131,12 @@ const MISSING = new Set(['', 'null', 'NULL', 'NaN', 'nan', 'NA', 'N/A', 'None'])
 /** A value cell: a finite number, NaN for missing, ±Infinity kept (skipped downstream); undefined if junk. */
 export function parseValue(text: string): number | undefined {
   const trimmed = text.trim();
+  // Plain numbers first (nearly every cell): Number() is NaN for every missing marker and for
+  // the spellings of infinity handled below, and '' (0 for Number) is missing.
+  if (trimmed !== '') {
+    const value = Number(trimmed);
+    if (!Number.isNaN(value)) return value;
+  }
   if (MISSING.has(trimmed)) return Number.NaN;
   const lower = trimmed.toLowerCase();
   if (lower === 'inf' || lower === '+inf' || lower === 'infinity' || lower === '+infinity')
