@@ -1,3 +1,5 @@
+import { lowerBound } from './window.js';
+
 /**
  * Order statistics for a detector that judges consecutive points of one append-only series (a
  * backtest): the finite values of a few index ranges of the history, kept sorted while the ranges
@@ -92,7 +94,7 @@ export class SlidingSortedValues {
       return;
     }
     const sorted = this.sorted;
-    const at = lowerBound(sorted, x, this.n);
+    const at = lowerBound(sorted, x, 0, this.n);
     if (y >= x) {
       const to = upperBound(sorted, y, this.n);
       sorted.copyWithin(at, at + 1, to);
@@ -109,22 +111,10 @@ export class SlidingSortedValues {
       this.skipped--;
       return;
     }
-    const at = lowerBound(this.sorted, x, this.n);
+    const at = lowerBound(this.sorted, x, 0, this.n);
     this.sorted.copyWithin(at, at + 1, this.n);
     this.n--;
   }
-}
-
-/** First index in `a[0..n)` whose value is >= x. */
-function lowerBound(a: Float64Array, x: number, n: number): number {
-  let low = 0;
-  let high = n;
-  while (low < high) {
-    const mid = (low + high) >>> 1;
-    if ((a[mid] as number) < x) low = mid + 1;
-    else high = mid;
-  }
-  return low;
 }
 
 /** First index in `a[0..n)` whose value is > x. */
@@ -155,7 +145,7 @@ export function sortedMedian(a: Float64Array, n: number): number {
  * statistic is found by a binary search over how many come from the first.
  */
 export function sortedMedianAbsDeviation(a: Float64Array, n: number, center: number): number {
-  const split = lowerBound(a, center, n);
+  const split = lowerBound(a, center, 0, n);
   const k = n >> 1;
   const upper = kthDistance(a, n, split, center, k);
   if (n % 2 === 1) return upper;
