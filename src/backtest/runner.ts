@@ -1,6 +1,7 @@
 import type { FindingState, Severity, Verdict } from '../core/types.js';
 import { type CompiledBinding, evaluateBinding } from '../detectors/binding.js';
 import { type HysteresisState, hysteresisStep } from '../detectors/lib/hysteresis.js';
+import type { SeriesHistory } from '../detectors/types.js';
 
 /**
  * While a finding is open (raised, not yet cleared) or reopened inside its expiry, the row's
@@ -22,22 +23,31 @@ export interface BacktestStep {
  * baselines, and hysteresis decides raised / ongoing / cleared.
  */
 export class BacktestRunner {
-  private timestamps = new Float64Array(1024);
+  private timestamps = new Float64Array(1024).fill(Number.POSITIVE_INFINITY);
   private values = new Float64Array(1024);
   private flagged = new Uint8Array(1024);
   private length = 0;
   private hysteresis: HysteresisState | undefined;
+  /**
+   * The whole buffers, not a view of the first `length` rows: entries not yet written have a
+   * timestamp of +Infinity, which every detector ignores (history at or after the evaluated point
+   * never judges it), so one history object serves every step instead of three new views a row.
+   */
+  private history: SeriesHistory = this.view();
 
-  constructor(private readonly binding: CompiledBinding) {}
+  private readonly binding: CompiledBinding;
+
+  constructor(binding: CompiledBinding) {
+    // One runner replays one append-only series: detectors that can keep state between
+    // consecutive points (identical verdicts, less work per row) do so.
+    this.binding = {
+      ...binding,
+      detectors: binding.detectors.map((detector) => detector.stream?.() ?? detector),
+    };
+  }
 
   step(timestamp: number, value: number): BacktestStep {
-    const n = this.length;
-    const history = {
-      timestamps: this.timestamps.subarray(0, n),
-      values: this.values.subarray(0, n),
-      anomalous: this.flagged.subarray(0, n),
-    };
-    const verdict = evaluateBinding(this.binding, history, { timestamp, value });
+    const verdict = evaluateBinding(this.binding, this.history, { timestamp, value });
     const { state, transition } = hysteresisStep(
       this.hysteresis,
       verdict,
@@ -50,6 +60,10 @@ export class BacktestRunner {
     return { verdict, score: held ? verdict.score * HELD_SCORE_FACTOR : verdict.score, transition };
   }
 
+  private view(): SeriesHistory {
+    return { timestamps: this.timestamps, values: this.values, anomalous: this.flagged };
+  }
+
   private append(timestamp: number, value: number, anomalous: boolean): void {
     if (this.length === this.values.length) this.grow();
     this.timestamps[this.length] = timestamp;
@@ -60,7 +74,7 @@ export class BacktestRunner {
 
   private grow(): void {
     const size = this.values.length * 2;
-    const timestamps = new Float64Array(size);
+    const timestamps = new Float64Array(size).fill(Number.POSITIVE_INFINITY);
     const values = new Float64Array(size);
     const flagged = new Uint8Array(size);
     timestamps.set(this.timestamps);
@@ -69,6 +83,7 @@ export class BacktestRunner {
     this.timestamps = timestamps;
     this.values = values;
     this.flagged = flagged;
+    this.history = this.view();
   }
 }
 

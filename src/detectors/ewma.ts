@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Verdict } from '../core/types.js';
-import { describeWindow, formatValue, isPercent } from './lib/format.js';
+import { describeWindow, isPercent } from './lib/format.js';
 import { flooredSpread } from './lib/options.js';
 import { insufficientVerdict, missingPointVerdict, zVerdict } from './lib/verdict.js';
 import { emptyMeanStd, type IndexRange, meanStd, windowRange } from './lib/window.js';
@@ -42,6 +42,7 @@ export const ewma: DetectorDefinition<EwmaOptions> = {
     const stats = emptyMeanStd();
     const result: CenterSpread = { n: 0, skipped: 0, excluded: 0, center: 0, spread: 0 };
     const percent = isPercent(deps.metric, options.unit);
+    const windowText = describeWindow(options.window);
     const needed = Math.max(2, options.min_history);
     // The baseline window ends where the EWMA span begins.
     const estimate = (history: SeriesHistory, window: IndexRange, honourMask: boolean): CenterSpread => {
@@ -84,10 +85,10 @@ export const ewma: DetectorDefinition<EwmaOptions> = {
         direction: options.direction,
         warning: options.threshold,
         critical: options.critical_threshold,
-        baseline: baselineOf(base, spread, describeWindow(options.window)),
+        baseline: baselineOf(base, spread, windowText),
         centerName: 'mean',
-        subject: `${deps.metric} EWMA ${formatValue(value, percent)} (latest ${formatValue(point.value, percent)})`,
-        ...(note === undefined ? {} : { note }),
+        smoothed: value,
+        note,
       });
     };
     return { kind: 'ewma', minHistory: options.min_history + span, evaluate };

@@ -39,6 +39,13 @@ export interface Detector {
   /** Usable points needed before the detector judges; fewer gives `insufficient-history`. */
   readonly minHistory: number;
   evaluate(history: SeriesHistory, point: EvaluatedPoint): Verdict;
+  /**
+   * Optional: a stateful evaluator for ONE append-only series judged point after point (the
+   * backtest). Each call's history must extend the previous call's (entries already seen keep
+   * their values). It returns exactly the verdicts `evaluate` would, but may keep order
+   * statistics between calls instead of recomputing them from the whole window.
+   */
+  stream?(): Detector;
 }
 
 /** A detector kind: `{ kind, summary, options (strict zod with defaults), create }`. */

@@ -1,4 +1,5 @@
 import { Readable } from 'node:stream';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   csvField,
@@ -66,6 +67,14 @@ describe('readSeriesCsv', () => {
       'timestamp,value\n2026-01-05 01:00:00,1\n2026-01-05 00:00:00,1\n',
       'line 3: timestamp 2026-01-05 00:00:00 is earlier than the row before',
     ],
+    [
+      'timestamp,value\r\n2026-01-05 00:00:00,1\r\n2026-01-05 1:00:00,2\r\n',
+      'line 3: timestamp "2026-01-05 1:00:00" is not ISO-8601 or YYYY-MM-DD HH:MM:SS',
+    ],
+    [
+      'timestamp,value\r\n2026-01-05 00:00:00,1\r\n2026-02-30 25:00:00,2\r\n',
+      'line 3: timestamp "2026-02-30 25:00:00" is not ISO-8601 or YYYY-MM-DD HH:MM:SS',
+    ],
   ])('rejects %j with a located message', async (text, message) => {
     await expect(read(text)).rejects.toThrow(message);
   });
@@ -79,6 +88,119 @@ describe('csv helpers', () => {
     ['2026-13-05 00:00:00', Number.NaN],
   ])('parseTimestamp(%j)', (text, expected) => {
     expect(parseTimestamp(text)).toBe(expected);
+  });
+
+  it.each([
+    ['2024-02-29 12:00:00', Date.UTC(2024, 1, 29, 12)],
+    ['2000-02-29T23:59:59Z', Date.UTC(2000, 1, 29, 23, 59, 59)],
+    ['2026-01-05T02:00:00+01:00', Date.UTC(2026, 0, 5, 1)],
+    ['2026-01-05T02:00:00-0130', Date.UTC(2026, 0, 5, 3, 30)],
+    ['2026-01-05T02:00+01:00', Date.UTC(2026, 0, 5, 1)],
+    ['2026-01-05 00:00:00.5', Date.UTC(2026, 0, 5) + 500],
+    ['2026-01-05T00:00:00.12Z', Date.UTC(2026, 0, 5) + 120],
+    ['2026-01-05T00:00:00.123456+00:00', Date.UTC(2026, 0, 5) + 123],
+    ['1969-12-31 23:59:59', -1000],
+  ])('parseTimestamp(%j) reads offsets, fractions and leap days', (text, expected) => {
+    expect(parseTimestamp(text)).toBe(expected);
+  });
+
+  it.each([
+    '2026-01-05',
+    '2026-01-05 24:00:00',
+    '2026-01-05 23:60:00',
+    '2026-01-05 23:00:61',
+    '2026-00-05 00:00:00',
+    '2026-01-32 00:00:00',
+    '2026-01-00 00:00:00',
+    '2026-1-05 00:00:00',
+    '2026/01/05 00:00:00',
+    '2026-01-05X00:00:00',
+    '2026-01-05 00:00:00.',
+    '2026-01-05 00:00.5',
+    '2026-01-05 00:00:00 ',
+    '2026-01-05 00:00:00z',
+    '2026-01-05 00:00:00+1',
+    '2026-01-05 00:00:00+01:0',
+    '2026-01-05 00:00:00+01:00Z',
+    '２０２６-01-05 00:00:00',
+  ])('parseTimestamp(%j) is NaN', (text) => {
+    expect(parseTimestamp(text)).toBeNaN();
+  });
+
+  // The regex parser this one replaced, kept as the specification: same accepted texts, same
+  // epoch ms. Day 29–31 past a month's end and second 60 roll over as Date.UTC does (2026-02-30 is
+  // 2026-03-02), as they always have.
+  const REFERENCE = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$/;
+  function referenceTimestamp(text: string): number {
+    const m = REFERENCE.exec(text);
+    if (!m) return Number.NaN;
+    const [year, month, day, hour, minute] = [1, 2, 3, 4, 5].map((i) => Number(m[i]));
+    const second = m[6] === undefined ? 0 : Number(m[6]);
+    const fraction = m[7] === undefined ? 0 : Math.round(Number(m[7]) * 1000);
+    if (
+      (month as number) < 1 ||
+      (month as number) > 12 ||
+      (day as number) < 1 ||
+      (day as number) > 31 ||
+      (hour as number) > 23 ||
+      (minute as number) > 59 ||
+      second > 60
+    )
+      return Number.NaN;
+    let ms = Date.UTC(year as number, (month as number) - 1, day, hour, minute, second, fraction);
+    const zone = m[8];
+    if (zone !== undefined && zone !== 'Z') {
+      const digits = zone.slice(1).replace(':', '');
+      ms -= (zone[0] === '-' ? -1 : 1) * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2))) * 60_000;
+    }
+    return ms;
+  }
+
+  it.each([
+    '2026-02-30 00:00:00',
+    '2023-02-29 00:00:00',
+    '2026-04-31T10:00:00Z',
+    '2026-01-05 23:59:60',
+    '0099-01-01 00:00:00',
+  ])('parseTimestamp(%j) keeps the previous rollover behaviour', (text) => {
+    expect(parseTimestamp(text)).toBe(referenceTimestamp(text));
+    expect(parseTimestamp(text)).not.toBeNaN();
+  });
+
+  it('parseTimestamp agrees with the previous regex parser on generated texts', () => {
+    // Mostly in range, sometimes one past either edge.
+    const two = (max: number) => fc.integer({ min: 0, max: max + 1 }).map((n) => String(n).padStart(2, '0'));
+    const valid = fc
+      .record({
+        year: fc.integer({ min: 0, max: 9999 }).map((n) => String(n).padStart(4, '0')),
+        month: two(12),
+        day: two(31),
+        sep: fc.constantFrom('T', ' '),
+        hour: two(23),
+        minute: two(59),
+        second: fc.option(two(60)),
+        fraction: fc.option(fc.stringMatching(/^\.\d{1,7}$/)),
+        zone: fc.constantFrom('', 'Z', '+01:00', '-0530', '+14:00', '-00:00', '+99:99'),
+      })
+      .map(
+        (p) =>
+          `${p.year}-${p.month}-${p.day}${p.sep}${p.hour}:${p.minute}` +
+          (p.second === null ? '' : `:${p.second}${p.fraction ?? ''}`) +
+          p.zone,
+      );
+    // Mutations of valid texts: a character dropped, replaced or added.
+    const mutated = fc
+      .tuple(valid, fc.nat(), fc.constantFrom('', '0', ':', '-', 'T', ' ', '.', 'Z', '+', 'x'))
+      .map(([text, at, insert]) => {
+        const i = at % (text.length + 1);
+        return text.slice(0, i) + insert + text.slice(i + (insert === '' || at % 2 === 0 ? 1 : 0));
+      });
+    fc.assert(
+      fc.property(fc.oneof(valid, mutated), (text) => {
+        expect(parseTimestamp(text)).toBe(referenceTimestamp(text));
+      }),
+      { numRuns: 20_000 },
+    );
   });
 
   it('parseValue separates missing from junk', () => {

@@ -62,6 +62,9 @@ export function hysteresisStep(
     return { state, transition: state.active ? 'ongoing' : null };
   }
   const breach = verdict.anomalous;
+  // The common case, a quiet series staying quiet: the next state equals this one, so reuse it
+  // (a tick or a backtest steps every series on every point; this path allocates nothing new).
+  if (!breach && !state.active && isQuiet(state.recent, options.n)) return { state, transition: null };
   const recent = [...state.recent, breach ? timestamp : null].slice(-options.n);
   if (state.active) return activeStep(state, recent, breach, options);
   const breaches = recent.filter((entry) => entry !== null) as number[];
@@ -91,4 +94,11 @@ function activeStep(
   const normalStreak = state.normalStreak + 1;
   if (normalStreak < options.m) return { state: { ...state, recent, normalStreak }, transition: 'ongoing' };
   return { state: { ...state, active: false, recent: [], normalStreak: 0 }, transition: 'cleared' };
+}
+
+/** True when `recent` holds exactly `n` entries and none is a breach. */
+function isQuiet(recent: readonly (number | null)[], n: number): boolean {
+  if (recent.length !== n) return false;
+  for (let i = 0; i < n; i++) if (recent[i] !== null) return false;
+  return true;
 }

@@ -47,8 +47,11 @@ export interface ZVerdictInput {
   readonly centerName: string;
   /** Optional clause appended to the reason (fallbacks, readmitted points). */
   readonly note?: string | undefined;
-  /** Replaces "<metric> <value>" at the start of the reason (EWMA names its smoothed value). */
-  readonly subject?: string;
+  /**
+   * When set, the reason starts "<metric> EWMA <smoothed> (latest <value>)" instead of
+   * "<metric> <value>" (rendered with the reason, only when it is read).
+   */
+  readonly smoothed?: number;
 }
 
 export function zVerdict(input: ZVerdictInput): Verdict {
@@ -109,13 +112,19 @@ function zReason(input: ZVerdictInput, z: number, severity: Severity): string {
   const { baseline, percent } = input;
   const side = z < 0 ? 'below' : 'above';
   let reason =
-    `${input.subject ?? `${input.metric} ${formatValue(input.value, percent)}`} is ${formatSigma(z)} ${side} its ` +
+    `${subjectOf(input)} is ${formatSigma(z)} ${side} its ` +
     `${baseline.window} ${input.centerName} ${formatValue(baseline.center, percent)} ` +
     `(σ ${formatNumber(baseline.spread)})`;
   if (severity === 'ok' && directedMagnitude(z, input.direction) === 0 && z !== 0) {
     reason += input.direction === 'down' ? '; only drops alert' : '; only rises alert';
   }
   return reason + qualityNote(baseline) + (input.note ? `; ${input.note}` : '');
+}
+
+function subjectOf(input: ZVerdictInput): string {
+  const value = formatValue(input.value, input.percent);
+  if (input.smoothed === undefined) return `${input.metric} ${value}`;
+  return `${input.metric} EWMA ${formatValue(input.smoothed, input.percent)} (latest ${value})`;
 }
 
 /** `; 2 missing points skipped; 5 flagged points excluded` or empty. */

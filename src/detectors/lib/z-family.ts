@@ -116,12 +116,23 @@ export function baselineOf(
   window: string,
   seasonalReference?: string,
 ): Baseline {
+  // Two literals rather than a conditional spread: one allocation, a stable shape per branch.
+  if (seasonalReference === undefined) {
+    return {
+      center: stats.center,
+      spread,
+      n: stats.n,
+      window,
+      skipped: stats.skipped,
+      excluded: stats.excluded,
+    };
+  }
   return {
     center: stats.center,
     spread,
     n: stats.n,
     window,
-    ...(seasonalReference === undefined ? {} : { seasonalReference }),
+    seasonalReference,
     skipped: stats.skipped,
     excluded: stats.excluded,
   };
@@ -132,7 +143,11 @@ export function judgeWindow(history: SeriesHistory, point: EvaluatedPoint, ctx: 
   const { options } = ctx;
   if (!Number.isFinite(point.value)) return missingPointVerdict(ctx.kind, ctx.metric);
   const needed = Math.max(1, options.min_history);
-  const { stats, note } = hygienicEstimate(ctx.estimate, history, ctx.range, needed);
+  // hygienicEstimate's first step inline, so the usual case allocates no wrapper object.
+  let stats = ctx.estimate(history, ctx.range, true);
+  let note: string | undefined;
+  if (stats.n < needed && stats.excluded !== 0)
+    ({ stats, note } = hygienicEstimate(ctx.estimate, history, ctx.range, needed));
   if (stats.n < needed) return insufficientVerdict(ctx.kind, ctx.metric, stats.n, needed, stats);
   const spread = flooredSpread(stats.spread, stats.center, options);
   return zVerdict({
