@@ -311,11 +311,8 @@ async function loadDetectionInputs(
     }
   }
   if (misses.length === 0) return { history, states };
-  const read = await deps.store.readForDetection(
-    misses,
-    deps.readPoints,
-    misses.flatMap((key) => fieldsOf.get(key) ?? []),
-  );
+  const fields = misses.flatMap((key) => fieldsOf.get(key) ?? []);
+  const read = await deps.store.readForDetection(misses, deps.readPoints, fields, deps.clock.now());
   for (const key of misses) {
     const series = read.history.get(key);
     if (series) history.set(key, series);

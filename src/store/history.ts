@@ -84,26 +84,38 @@ for k = 1, #KEYS - 1 do
     redis.call('ZADD', key, ts, ARGV[cursor + 1] .. flag)
     cursor = cursor + 2
   end
-  redis.call('ZREMRANGEBYSCORE', key, '-inf', '(' .. ARGV[2])
-  local excess = redis.call('ZCARD', key) - maxPoints
-  if excess > 0 then redis.call('ZREMRANGEBYRANK', key, 0, excess - 1) end
-  out[2 * k - 1] = redis.call('HINCRBY', versions, key, 1)
+  local version = redis.call('HINCRBY', versions, key, 1)
+  -- Trimming costs three calls per series; every 16th write is enough, because reads never
+  -- return points beyond the limits (see READ_SCRIPT).
+  if version % 16 == 0 or append == 0 then
+    redis.call('ZREMRANGEBYSCORE', key, '-inf', '(' .. ARGV[2])
+    local excess = redis.call('ZCARD', key) - maxPoints
+    if excess > 0 then redis.call('ZREMRANGEBYRANK', key, 0, excess - 1) end
+  end
+  out[2 * k - 1] = version
   out[2 * k] = append
 end
 return out
 `;
 
-// KEYS: series keys, then the detection-state hash last. ARGV: points, then state fields.
+// KEYS: series keys, then the detection-state hash last. ARGV: points, oldest timestamp kept,
+// then state fields. Only the newest `points` points not older than the age limit are returned,
+// whether or not the lazy trim has removed the others yet.
 // Each series comes back as ONE string of ';'-joined members: parsing 10,000 replies is cheap,
 // parsing 290,000 small ones is not.
 const READ_SCRIPT = `
 local n = tonumber(ARGV[1])
 local out = {}
 for k = 1, #KEYS - 1 do
-  out[k] = table.concat(redis.call('ZRANGE', KEYS[k], -n, -1), ';')
+  local newest = redis.call('ZRANGE', KEYS[k], '+inf', ARGV[2], 'BYSCORE', 'REV', 'LIMIT', 0, n)
+  local m = #newest
+  for i = 1, math.floor(m / 2) do
+    newest[i], newest[m - i + 1] = newest[m - i + 1], newest[i]
+  end
+  out[k] = table.concat(newest, ';')
 end
-if #ARGV > 1 then
-  out[#KEYS] = redis.call('HMGET', KEYS[#KEYS], unpack(ARGV, 2))
+if #ARGV > 2 then
+  out[#KEYS] = redis.call('HMGET', KEYS[#KEYS], unpack(ARGV, 3))
 else
   out[#KEYS] = {}
 end
@@ -200,9 +212,13 @@ export class HistoryStore {
     return out;
   }
 
-  /** Reads the last `points` points of each series (all kept points when omitted). */
-  async read(series: readonly SeriesKey[], points?: number): Promise<Map<SeriesKey, StoredSeries>> {
-    const { history } = await this.readForDetection(series, points ?? this.settings.maxPoints, []);
+  /** Reads the newest `points` points of each series (all kept points when omitted), as of `now`. */
+  async read(
+    series: readonly SeriesKey[],
+    points?: number,
+    now?: number,
+  ): Promise<Map<SeriesKey, StoredSeries>> {
+    const { history } = await this.readForDetection(series, points ?? this.settings.maxPoints, [], now);
     return history;
   }
 
@@ -219,7 +235,11 @@ export class HistoryStore {
     series: readonly SeriesKey[],
     points: number,
     stateFields: readonly string[],
+    now?: number,
   ): Promise<{ history: Map<SeriesKey, StoredSeries>; states: Map<string, string> }> {
+    // Without `now`, no age limit applies (tools reading history after the fact).
+    const oldest = now === undefined ? '-inf' : String(Math.trunc(now - this.settings.maxAgeMs));
+    const limit = Math.min(points, this.settings.maxPoints);
     const history = new Map<SeriesKey, StoredSeries>();
     const states = new Map<string, string>();
     const batches = Math.max(
@@ -230,7 +250,7 @@ export class HistoryStore {
       const batch = series.slice(b * this.batchSize, (b + 1) * this.batchSize);
       const fields = stateFields.slice(b * this.batchSize, (b + 1) * this.batchSize);
       const keys = [...batch.map((key) => this.keyOf(key)), this.stateKey()];
-      const reply = await this.redis.vigilHistoryRead(keys.length, ...keys, points, ...fields);
+      const reply = await this.redis.vigilHistoryRead(keys.length, ...keys, limit, oldest, ...fields);
       this.roundTrips++;
       batch.forEach((key, index) => {
         history.set(key, decode(key, (reply[index] as string | undefined) ?? ''));

@@ -34,9 +34,11 @@ describe('HistoryStore', () => {
     const samples = Array.from({ length: 6 }, (_, i) => coverage(i + 1, 90 + i));
 
     await store.write(samples, 6 * DAY);
-    const byCount = (await store.read(['vegas_line_coverage'])).get('vegas_line_coverage');
+    const byCount = (await store.read(['vegas_line_coverage'], undefined, 6 * DAY)).get(
+      'vegas_line_coverage',
+    );
     await store.write([coverage(30, 91)], 30 * DAY);
-    const byAge = (await store.read(['vegas_line_coverage'])).get('vegas_line_coverage');
+    const byAge = (await store.read(['vegas_line_coverage'], undefined, 30 * DAY)).get('vegas_line_coverage');
 
     expect([...(byCount?.values ?? [])]).toEqual([93, 94, 95]);
     expect([...(byAge?.timestamps ?? [])]).toEqual([30 * DAY]);
