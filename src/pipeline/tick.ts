@@ -84,7 +84,8 @@ export async function runTick(
   for (const problem of problems) metrics.problems.inc({ collector: running.id, kind: problem.kind });
 
   const writes = await deps.store.ingest(samples, deps.clock.now());
-  const evaluations = planEvaluations(samples, deps.bindings);
+  const newest = newestPerSeries(samples);
+  const evaluations = planEvaluations(newest, deps.bindings);
   const { history, states } = await loadDetectionInputs(evaluations, writes, deps);
   const results = evaluations.map((evaluation) => evaluate(evaluation, deps.bindings, history, states));
   if (deps.persist) await commit(results, deps);
@@ -94,11 +95,11 @@ export async function runTick(
     if (finding.state === 'raised')
       metrics.findings.inc({ metric: finding.metric, severity: finding.verdict.severity });
   }
-  for (const sample of samples) deps.seenSeries.add(seriesKey(sample.metric, sample.labels));
+  for (const key of newest.keys()) deps.seenSeries.add(key);
   metrics.tracked.set(deps.seenSeries.size);
   const series: SeriesReport[] = [
     ...results.map((r) => r.report),
-    ...unwatched(samples, evaluations),
+    ...unwatched(newest, evaluations),
     ...statuses.map((status) => ({
       series: seriesKey(status.metric, status.labels),
       metric: status.metric,
@@ -112,31 +113,38 @@ export async function runTick(
 }
 
 /** Series collected this tick that no binding watches: reported with their value, never judged. */
-function unwatched(samples: readonly Sample[], evaluations: readonly Evaluation[]): SeriesReport[] {
+function unwatched(
+  newest: ReadonlyMap<SeriesKey, Sample>,
+  evaluations: readonly Evaluation[],
+): SeriesReport[] {
   const watched = new Set(evaluations.map((e) => e.key));
-  const latest = new Map<SeriesKey, Sample>();
-  for (const sample of samples) {
-    const key = seriesKey(sample.metric, sample.labels);
-    const current = latest.get(key);
-    if (!watched.has(key) && (!current || sample.timestamp >= current.timestamp)) latest.set(key, sample);
-  }
-  return [...latest].map(([key, s]) => ({
-    series: key,
-    metric: s.metric,
-    labels: s.labels,
-    timestamp: s.timestamp,
-    value: s.value,
-  }));
+  return [...newest]
+    .filter(([key]) => !watched.has(key))
+    .map(([key, s]) => ({
+      series: key,
+      metric: s.metric,
+      labels: s.labels,
+      timestamp: s.timestamp,
+      value: s.value,
+    }));
 }
 
-/** Newest sample per series, crossed with every binding that applies to it. */
-function planEvaluations(samples: readonly Sample[], bindings: readonly CompiledBinding[]): Evaluation[] {
+/** The newest sample of each series in this tick, keyed once (keys are costly to build). */
+function newestPerSeries(samples: readonly Sample[]): Map<SeriesKey, Sample> {
   const latest = new Map<SeriesKey, Sample>();
   for (const sample of samples) {
     const key = seriesKey(sample.metric, sample.labels);
     const current = latest.get(key);
     if (!current || sample.timestamp >= current.timestamp) latest.set(key, sample);
   }
+  return latest;
+}
+
+/** The newest sample of each series, crossed with every binding that applies to it. */
+function planEvaluations(
+  latest: ReadonlyMap<SeriesKey, Sample>,
+  bindings: readonly CompiledBinding[],
+): Evaluation[] {
   const evaluations: Evaluation[] = [];
   for (const [key, sample] of latest) {
     bindings.forEach((binding, index) => {
@@ -275,7 +283,7 @@ async function commit(results: readonly EvaluationResult[], deps: TickDeps): Pro
   await deps.store.commitDetection(flags, new Map(results.map((r) => r.state)));
   if (!deps.cache) return;
   for (const result of results) {
-    deps.cache.commit(result.report.series, new Map([result.state]), result.flags);
+    deps.cache.commit(result.report.series, result.state[0], result.state[1], result.flags);
   }
 }
 

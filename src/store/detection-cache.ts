@@ -53,10 +53,10 @@ export class DetectionCache {
   }
 
   /** Records what the tick committed to Redis: new states and anomaly flags. */
-  commit(key: SeriesKey, states: ReadonlyMap<string, string>, flags: readonly PointFlag[]): void {
+  commit(key: SeriesKey, field: string, state: string, flags: readonly PointFlag[]): void {
     const entry = this.entries.get(key);
     if (!entry) return;
-    for (const [field, value] of states) entry.states.set(field, value);
+    entry.states.set(field, state);
     for (const flag of flags) {
       const index = entry.history.timestamps.lastIndexOf(flag.timestamp);
       if (index >= 0) entry.history.anomalous[index] = flag.anomalous ? 1 : 0;

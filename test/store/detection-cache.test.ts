@@ -47,7 +47,7 @@ describe('DetectionCache', () => {
       const cached = cache.advance(KEY, write);
       if (day % 4 === 0) {
         await store.flag([{ series: KEY, timestamp: day * DAY, anomalous: true }]);
-        cache.commit(KEY, new Map(), [{ series: KEY, timestamp: day * DAY, anomalous: true }]);
+        cache.commit(KEY, `${KEY}#0`, '{}', [{ series: KEY, timestamp: day * DAY, anomalous: true }]);
       }
 
       expect(cached?.version).toBe(write.version);
