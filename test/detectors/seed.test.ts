@@ -25,6 +25,17 @@ describe('the seed incident', () => {
     );
   });
 
+  it('names the points a not-yet-full window really holds (28 days of history, default 200-point window)', () => {
+    const shape = coverageDrop();
+    const det = detector('robust-zscore', { direction: 'down' }, shape.metric);
+    const history = { timestamps: shape.timestamps.subarray(0, 28), values: shape.values.subarray(0, 28) };
+
+    const verdict = det.evaluate(history, { timestamp: START_MS + 28 * DAY_MS, value: 44.7 });
+
+    expect(verdict.reason).toMatch(/ below its 28-point median 9\d\.\d% /);
+    expect(verdict.baseline?.window).toBe('28-point');
+  });
+
   it('grading coverage climbing 61% → 76% raises no down alert', () => {
     const climb = Float64Array.from({ length: 30 }, (_, day) => 61 + (15 * day) / 29);
     const timestamps = Float64Array.from(climb, (_, day) => START_MS + day * DAY_MS);

@@ -162,7 +162,10 @@ export function judgeWindow(history: SeriesHistory, point: EvaluatedPoint, ctx: 
     baseline: baselineOf(
       stats,
       spread,
-      ctx.windowText ?? describeWindow(options.window),
+      // A window not yet full is described by what it holds: "28-point", not the configured 200.
+      'points' in options.window && stats.n < options.window.points
+        ? `${stats.n}-point`
+        : (ctx.windowText ?? describeWindow(options.window)),
       ctx.seasonalReference,
     ),
     centerName: ctx.centerName,
