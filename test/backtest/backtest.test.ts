@@ -62,6 +62,10 @@ describe('runBacktest', () => {
     expect(lines[29]).toMatch(
       /^2026-02-02 00:00:00,44.7,0\.\d+,critical,vegas_line_coverage 44\.7% is [\d.]+σ below its 28-day mean/,
     );
+    // An ok row has nothing to explain: its reason column is empty.
+    const okRows = lines.slice(1).filter((line) => line.split(',')[3] === 'ok');
+    expect(okRows).toHaveLength(21);
+    for (const line of okRows) expect(line).toMatch(/,ok,$/);
     for (const line of lines.slice(1)) {
       const score = Number(line.split(',')[2]);
       expect(score).toBeGreaterThanOrEqual(0);
