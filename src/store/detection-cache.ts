@@ -11,13 +11,27 @@ import type { PointFlag, SeriesWrite, StoredSeries } from './history.js';
  */
 export interface CachedSeries {
   readonly version: number;
+  /** Views over `buffers`: valid until the next advance of this series. */
   readonly history: StoredSeries;
   /** Detection state per state field (series × binding), as stored in Redis. */
   readonly states: Map<string, string>;
 }
 
+/** Over-allocated storage, so a tick appends in place instead of copying into new arrays. */
+interface Buffers {
+  readonly timestamps: Float64Array;
+  readonly values: Float64Array;
+  readonly anomalous: Uint8Array;
+  start: number;
+  end: number;
+}
+
+interface Entry extends CachedSeries {
+  readonly buffers: Buffers;
+}
+
 export class DetectionCache {
-  private readonly entries = new Map<SeriesKey, CachedSeries>();
+  private readonly entries = new Map<SeriesKey, Entry>();
 
   constructor(
     private readonly maxSeries: number,
@@ -36,10 +50,12 @@ export class DetectionCache {
       this.entries.delete(key);
       return undefined;
     }
-    const next: CachedSeries = {
+    appendTrimmed(entry.buffers, write, this.points);
+    const next: Entry = {
       version: write.version,
-      history: appendTrimmed(entry.history, write, this.points),
+      history: viewOf(key, entry.buffers),
       states: entry.states,
+      buffers: entry.buffers,
     };
     this.remember(key, next);
     return next;
@@ -47,7 +63,18 @@ export class DetectionCache {
 
   /** Stores what was read from Redis at `version`. */
   set(key: SeriesKey, version: number, history: StoredSeries, states: Map<string, string>): CachedSeries {
-    const entry = { version, history, states };
+    const capacity = 2 * Math.max(this.points, history.timestamps.length, 1);
+    const buffers: Buffers = {
+      timestamps: new Float64Array(capacity),
+      values: new Float64Array(capacity),
+      anomalous: new Uint8Array(capacity),
+      start: 0,
+      end: history.timestamps.length,
+    };
+    buffers.timestamps.set(history.timestamps);
+    buffers.values.set(history.values);
+    buffers.anomalous.set(history.anomalous);
+    const entry: Entry = { version, history: viewOf(key, buffers), states, buffers };
     this.remember(key, entry);
     return entry;
   }
@@ -63,7 +90,7 @@ export class DetectionCache {
     }
   }
 
-  private remember(key: SeriesKey, entry: CachedSeries): void {
+  private remember(key: SeriesKey, entry: Entry): void {
     this.entries.delete(key);
     this.entries.set(key, entry);
     if (this.entries.size > this.maxSeries) {
@@ -73,30 +100,35 @@ export class DetectionCache {
   }
 }
 
-function appendTrimmed(history: StoredSeries, write: SeriesWrite, points: number): StoredSeries {
-  const n = history.timestamps.length;
-  let from = 0;
-  while (from < n && (history.timestamps[from] as number) < write.minTimestamp) from++;
-  const fresh = write.points.filter((point) => point.ts >= write.minTimestamp);
-  const total = n - from + fresh.length;
-  const skip = Math.max(0, total - points);
-  const size = total - skip;
-  const timestamps = new Float64Array(size);
-  const values = new Float64Array(size);
-  const anomalous = new Uint8Array(size);
-  let out = 0;
-  for (let i = from; i < n; i++) {
-    if (i - from < skip) continue;
-    timestamps[out] = history.timestamps[i] as number;
-    values[out] = history.values[i] as number;
-    anomalous[out] = history.anomalous[i] as number;
-    out++;
+/** Appends the written points, then drops what is older than the age limit or beyond `points`. */
+function appendTrimmed(buffers: Buffers, write: SeriesWrite, points: number): void {
+  for (const point of write.points) {
+    if (buffers.end === buffers.timestamps.length) compact(buffers);
+    buffers.timestamps[buffers.end] = point.ts;
+    buffers.values[buffers.end] = point.value;
+    buffers.anomalous[buffers.end] = 0;
+    buffers.end++;
   }
-  fresh.forEach((point, index) => {
-    if (n - from + index < skip) return;
-    timestamps[out] = point.ts;
-    values[out] = point.value;
-    out++;
-  });
-  return { key: history.key, timestamps, values, anomalous };
+  while (buffers.start < buffers.end && (buffers.timestamps[buffers.start] as number) < write.minTimestamp)
+    buffers.start++;
+  buffers.start = Math.max(buffers.start, buffers.end - points);
+}
+
+/** Moves the live range to the front: amortised O(1) per append with a 2× capacity. */
+function compact(buffers: Buffers): void {
+  buffers.timestamps.copyWithin(0, buffers.start, buffers.end);
+  buffers.values.copyWithin(0, buffers.start, buffers.end);
+  buffers.anomalous.copyWithin(0, buffers.start, buffers.end);
+  buffers.end -= buffers.start;
+  buffers.start = 0;
+}
+
+function viewOf(key: SeriesKey, buffers: Buffers): StoredSeries {
+  const { start, end } = buffers;
+  return {
+    key,
+    timestamps: buffers.timestamps.subarray(start, end),
+    values: buffers.values.subarray(start, end),
+    anomalous: buffers.anomalous.subarray(start, end),
+  };
 }

@@ -51,25 +51,22 @@ export interface PointFlag {
 }
 
 // KEYS: series keys, then the series-version hash last. ARGV: maxPoints, minTimestamp, then per
-// key: count, then count × (timestamp, "ts|value|"). Returns per key its new version and whether
-// the write only appended after the newest point (so a cached copy can be extended locally).
+// key ONE packed string `ts|value;ts|value...` (one argument per series instead of two per point:
+// the client's per-argument cost dominated). Returns per key its new version and whether the
+// write only appended after the newest point (so a cached copy can be extended locally).
 // A replaced point keeps its anomaly flag: look-back queries re-return old days every tick, and
 // that must not launder a flagged point back into the baseline.
 const WRITE_SCRIPT = `
 local maxPoints = tonumber(ARGV[1])
 local versions = KEYS[#KEYS]
-local cursor = 3
 local out = {}
 for k = 1, #KEYS - 1 do
   local key = KEYS[k]
-  local count = tonumber(ARGV[cursor])
-  cursor = cursor + 1
   local newest = redis.call('ZRANGE', key, -1, -1, 'WITHSCORES')
   local last = -1
   if #newest > 0 then last = tonumber(newest[2]) end
   local append = 1
-  for i = 1, count do
-    local ts = ARGV[cursor]
+  for ts, value in string.gmatch(ARGV[k + 2], '(%d+)|([^;]+)') do
     local flag = '0'
     if tonumber(ts) <= last then
       append = 0
@@ -81,8 +78,7 @@ for k = 1, #KEYS - 1 do
     else
       last = tonumber(ts)
     end
-    redis.call('ZADD', key, ts, ARGV[cursor + 1] .. flag)
-    cursor = cursor + 2
+    redis.call('ZADD', key, ts, ts .. '|' .. value .. '|' .. flag)
   end
   local version = redis.call('HINCRBY', versions, key, 1)
   -- Trimming costs three calls per series; every 16th write is enough, because reads never
@@ -193,9 +189,11 @@ export class HistoryStore {
       const batch = keys.slice(start, start + this.batchSize);
       const args: (string | number)[] = [this.settings.maxPoints, minTimestamp];
       for (const key of batch) {
-        const points = (grouped.get(key) ?? []).sort((a, b) => a.ts - b.ts);
-        args.push(points.length);
-        for (const point of points) args.push(point.ts, `${point.ts}|${point.value}|`);
+        const points = grouped.get(key) ?? [];
+        if (points.length > 1) points.sort((a, b) => a.ts - b.ts);
+        let packed = '';
+        for (const point of points) packed += `${packed === '' ? '' : ';'}${point.ts}|${point.value}`;
+        args.push(packed);
       }
       const redisKeys = [...batch.map((key) => this.keyOf(key)), this.versionKey()];
       const reply = await this.redis.vigilHistoryWrite(redisKeys.length, ...redisKeys, ...args);
