@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { bigquerySql } from '../../src/collectors/bigquery-sql.js';
+import type { CollectorDeps } from '../../src/collectors/types.js';
 import { runOnce } from '../../src/commands/once.js';
 import { loadConfig } from '../../src/config.js';
 import { ManualClock } from '../../src/core/clock.js';
@@ -163,6 +165,60 @@ describe('examples/nba-props.yaml against the sandbox (real Google clients)', ()
     expect(after.findings.map((f) => [f.metric, f.state, f.verdict.severity])).toEqual([
       ['deploy_commits_behind', 'ongoing', 'ok'],
       ['deploy_contains_commit', 'ongoing', 'ok'],
+    ]);
+  });
+
+  it('reports NULL values and an empty latest partition as data-quality and no-data states', async () => {
+    const gcp = createGcpClients({
+      project: sandbox.project,
+      region: sandbox.region,
+      endpoint: sandbox.url,
+      timeoutMs: 10_000,
+    });
+    const deps = {
+      platform: { bigquery: () => gcp.bigquery, cloudRun: () => gcp.run },
+    } as unknown as CollectorDeps;
+    const ctx = {
+      clock: new ManualClock(sandbox.clock.now()),
+      logger: pino({ level: 'silent' }),
+      signal: new AbortController().signal,
+    };
+    const nullLatest = bigquerySql.create(
+      bigquerySql.options.parse({
+        metric: 'vegas_line_coverage',
+        expect_latest: false,
+        query: `SELECT game_date, IF(game_date = @end_date, NULL, ROUND(100 * COUNTIF(has_vegas_line) / COUNT(*), 1)) AS value
+                FROM nba_predictions.ml_feature_store_v2 WHERE game_date BETWEEN DATE_SUB(@end_date, INTERVAL 2 DAY) AND @end_date
+                GROUP BY game_date ORDER BY game_date`,
+      }),
+      deps,
+    );
+    const emptyLatest = bigquerySql.create(
+      bigquerySql.options.parse({
+        metric: 'vegas_line_coverage',
+        query: `SELECT game_date, 1.0 AS value FROM nba_predictions.ml_feature_store_v2
+                WHERE game_date BETWEEN @start_date AND DATE_SUB(@end_date, INTERVAL 1 DAY) GROUP BY game_date`,
+      }),
+      deps,
+    );
+
+    const withNull = await nullLatest.collect(ctx);
+    const withoutLatest = await emptyLatest.collect(ctx);
+    await gcp.close();
+
+    expect(withNull.samples).toHaveLength(2);
+    expect(withNull.problems.map((p) => [p.kind, p.message])).toEqual([
+      ['null-value', 'value is NULL on 2026-02-02'],
+      ['no-data', 'latest partition 2026-02-02 has no value yet (NULL)'],
+    ]);
+    expect(withoutLatest.samples.length).toBeGreaterThan(20);
+    expect(withoutLatest.statuses).toEqual([
+      {
+        metric: 'vegas_line_coverage',
+        labels: {},
+        status: 'no-data',
+        reason: 'no row for the latest expected partition 2026-02-02',
+      },
     ]);
   });
 
