@@ -83,7 +83,12 @@ export async function runTick(
   metrics.samples.inc({ collector: running.id }, samples.length);
   for (const problem of problems) metrics.problems.inc({ collector: running.id, kind: problem.kind });
 
-  const writes = await deps.store.ingest(samples, deps.clock.now());
+  const cache = deps.cache;
+  const writes = await deps.store.ingest(
+    samples,
+    deps.clock.now(),
+    cache ? (key, first) => cache.expectedVersion(key, first) : undefined,
+  );
   const newest = newestPerSeries(samples);
   const evaluations = planEvaluations(newest, deps.bindings);
   const { history, states } = await loadDetectionInputs(evaluations, writes, deps);

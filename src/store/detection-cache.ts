@@ -43,6 +43,21 @@ export class DetectionCache {
     return this.entries.size;
   }
 
+  /**
+   * The version this cache holds for `key` when a write starting at `firstTimestamp` would only
+   * append after the newest cached point (the store may then skip reading the newest point back).
+   */
+  expectedVersion(key: SeriesKey, firstTimestamp: number): number | undefined {
+    const entry = this.entries.get(key);
+    if (!entry) return undefined;
+    const { buffers } = entry;
+    const newest =
+      buffers.end > buffers.start
+        ? (buffers.timestamps[buffers.end - 1] as number)
+        : Number.NEGATIVE_INFINITY;
+    return firstTimestamp > newest ? entry.version : undefined;
+  }
+
   /** The entry brought up to date with `write`, or undefined when it must be read from Redis. */
   advance(key: SeriesKey, write: SeriesWrite): CachedSeries | undefined {
     const entry = this.entries.get(key);

@@ -52,7 +52,9 @@ export interface PointFlag {
 
 // KEYS: series keys, then the series-version hash last. ARGV: maxPoints, minTimestamp, then per
 // key ONE packed string `ts|value;ts|value...` (one argument per series instead of two per point:
-// the client's per-argument cost dominated). Returns per key its new version and whether the
+// the client's per-argument cost dominated) and the version the writer's cache expects to find
+// (-1 when it has none, or when its points do not all land after its newest one). Returns per
+// key its new version and whether the
 // write only appended after the newest point (so a cached copy can be extended locally).
 // A replaced point keeps its anomaly flag: look-back queries re-return old days every tick, and
 // that must not launder a flagged point back into the baseline.
@@ -62,25 +64,34 @@ local versions = KEYS[#KEYS]
 local out = {}
 for k = 1, #KEYS - 1 do
   local key = KEYS[k]
-  local newest = redis.call('ZRANGE', key, -1, -1, 'WITHSCORES')
-  local last = -1
-  if #newest > 0 then last = tonumber(newest[2]) end
-  local append = 1
-  for ts, value in string.gmatch(ARGV[k + 2], '(%d+)|([^;]+)') do
-    local flag = '0'
-    if tonumber(ts) <= last then
-      append = 0
-      local old = redis.call('ZRANGEBYSCORE', key, ts, ts)
-      if #old > 0 then
-        flag = string.sub(old[1], -1)
-        redis.call('ZREMRANGEBYSCORE', key, ts, ts)
-      end
-    else
-      last = tonumber(ts)
-    end
-    redis.call('ZADD', key, ts, ts .. '|' .. value .. '|' .. flag)
-  end
+  local packed = ARGV[2 * k + 1]
   local version = redis.call('HINCRBY', versions, key, 1)
+  local append = 1
+  if tonumber(ARGV[2 * k + 2]) == version - 1 then
+    -- The writer's copy is current (nobody wrote since its last write) and it saw that every point
+    -- lands after the newest one: plain appends, without reading the newest point back.
+    for ts, value in string.gmatch(packed, '(%d+)|([^;]+)') do
+      redis.call('ZADD', key, ts, ts .. '|' .. value .. '|0')
+    end
+  else
+    local newest = redis.call('ZRANGE', key, -1, -1, 'WITHSCORES')
+    local last = -1
+    if #newest > 0 then last = tonumber(newest[2]) end
+    for ts, value in string.gmatch(packed, '(%d+)|([^;]+)') do
+      local flag = '0'
+      if tonumber(ts) <= last then
+        append = 0
+        local old = redis.call('ZRANGEBYSCORE', key, ts, ts)
+        if #old > 0 then
+          flag = string.sub(old[1], -1)
+          redis.call('ZREMRANGEBYSCORE', key, ts, ts)
+        end
+      else
+        last = tonumber(ts)
+      end
+      redis.call('ZADD', key, ts, ts .. '|' .. value .. '|' .. flag)
+    end
+  end
   -- Trimming costs three calls per series; every 16th write is enough, because reads never
   -- return points beyond the limits (see READ_SCRIPT).
   if version % 16 == 0 or append == 0 then
@@ -170,7 +181,12 @@ export class HistoryStore {
    * Stores samples and reports, per series written, its new version and the points written in
    * time order, and whether the write only appended (what a cache needs to stay exact).
    */
-  async ingest(samples: readonly Sample[], now: number): Promise<Map<SeriesKey, SeriesWrite>> {
+  async ingest(
+    samples: readonly Sample[],
+    now: number,
+    /** The version a cache holds for a series whose new points all land after its newest one. */
+    expectedVersion: (key: SeriesKey, firstTimestamp: number) => number | undefined = () => undefined,
+  ): Promise<Map<SeriesKey, SeriesWrite>> {
     const grouped = new Map<SeriesKey, { ts: number; value: number }[]>();
     for (const sample of samples) {
       if (!Number.isFinite(sample.value) || !Number.isFinite(sample.timestamp)) continue;
@@ -193,7 +209,10 @@ export class HistoryStore {
         if (points.length > 1) points.sort((a, b) => a.ts - b.ts);
         let packed = '';
         for (const point of points) packed += `${packed === '' ? '' : ';'}${point.ts}|${point.value}`;
-        args.push(packed);
+        args.push(
+          packed,
+          points.length > 0 ? (expectedVersion(key, (points[0] as { ts: number }).ts) ?? -1) : -1,
+        );
       }
       const redisKeys = [...batch.map((key) => this.keyOf(key)), this.versionKey()];
       const reply = await this.redis.vigilHistoryWrite(redisKeys.length, ...redisKeys, ...args);

@@ -83,6 +83,29 @@ describe('DetectionCache', () => {
     expect(missedRewrite).toBeUndefined();
   });
 
+  it('never appends blindly on a stale expectation: the store re-checks when another replica wrote', async () => {
+    const store = new HistoryStore(env.redis, { prefix: env.prefix, maxPoints: 100, maxAgeMs: 100 * DAY });
+    const otherReplica = new HistoryStore(env.redis, {
+      prefix: env.prefix,
+      maxPoints: 100,
+      maxAgeMs: 100 * DAY,
+    });
+    const cache = new DetectionCache(10, 5);
+    const first = (await store.ingest([point(1, 90)], DAY)).get(KEY);
+    cache.set(KEY, first?.version ?? 0, (await store.read([KEY], 5)).get(KEY) ?? ({} as never), new Map());
+
+    await otherReplica.ingest([point(2, 91)], 2 * DAY);
+    const expectation = cache.expectedVersion(KEY, 2 * DAY);
+    const write = (
+      await store.ingest([point(2, 92)], 2 * DAY, (key, ts) => cache.expectedVersion(key, ts))
+    ).get(KEY);
+    const stored = (await store.read([KEY], 5)).get(KEY);
+
+    expect(expectation).toBe(first?.version);
+    expect(write?.appendOnly).toBe(false);
+    expect(plain(stored)).toEqual({ timestamps: [DAY, 2 * DAY], values: [90, 92], anomalous: [0, 0] });
+  });
+
   it('keeps at most maxSeries entries, dropping the least recently used', async () => {
     const cache = new DetectionCache(2, 5);
     const empty = {
