@@ -47,8 +47,8 @@ function twoDigits(text: string, i: number): number {
 /**
  * Epoch ms of `YYYY-MM-DD HH:MM:SS` (UTC) or ISO-8601 with an optional zone; NaN when malformed.
  * Accepts exactly `YYYY-MM-DD[T ]HH:MM[:SS[.fraction]][Z|±HH[:]MM]`, with month 1–12, day 1–31,
- * hour ≤ 23, minute ≤ 59, second ≤ 60; a day past the month's end or second 60 rolls over the way
- * Date.UTC does. Hand-written (one pass over char codes, no allocation): it is called once per row.
+ * a day that exists in that month, hour ≤ 23, minute ≤ 59, second ≤ 60 (a leap second rolls over
+ * the way Date.UTC does). Hand-written (one pass over char codes, no allocation): it is called once per row.
  */
 export function parseTimestamp(text: string): number {
   const length = text.length;
@@ -67,7 +67,11 @@ export function parseTimestamp(text: string): number {
   const day = twoDigits(text, 8);
   const hour = twoDigits(text, 11);
   const minute = twoDigits(text, 14);
-  if (month < 1 || month > 12 || day < 1 || day > 31 || hour < 0 || hour > 23 || minute < 0 || minute > 59)
+  if (month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23 || minute < 0 || minute > 59)
+    return Number.NaN;
+  // A day past the month's end (2026-02-30) is a typo, not a date: rolling it over would put the
+  // row on another day silently.
+  if (day > (DAYS_IN_MONTH[month] as number) || (month === 2 && day === 29 && !isLeap(year)))
     return Number.NaN;
   let i = 16;
   let second = 0;

@@ -128,9 +128,13 @@ describe('csv helpers', () => {
   });
 
   // The regex parser this one replaced, kept as the specification: same accepted texts, same
-  // epoch ms. Day 29–31 past a month's end and second 60 roll over as Date.UTC does (2026-02-30 is
-  // 2026-03-02), as they always have.
+  // epoch ms — except that a day past the month's end (2026-02-30) is now rejected instead of
+  // rolling over; second 60 (a leap second) still rolls over as Date.UTC does.
   const REFERENCE = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$/;
+  function daysInMonth(year: number, month: number): number {
+    const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+    return [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1] as number;
+  }
   function referenceTimestamp(text: string): number {
     const m = REFERENCE.exec(text);
     if (!m) return Number.NaN;
@@ -144,7 +148,8 @@ describe('csv helpers', () => {
       (day as number) > 31 ||
       (hour as number) > 23 ||
       (minute as number) > 59 ||
-      second > 60
+      second > 60 ||
+      (day as number) > daysInMonth(year as number, month as number)
     )
       return Number.NaN;
     let ms = Date.UTC(year as number, (month as number) - 1, day, hour, minute, second, fraction);
@@ -156,16 +161,20 @@ describe('csv helpers', () => {
     return ms;
   }
 
-  it.each([
-    '2026-02-30 00:00:00',
-    '2023-02-29 00:00:00',
-    '2026-04-31T10:00:00Z',
-    '2026-01-05 23:59:60',
-    '0099-01-01 00:00:00',
-  ])('parseTimestamp(%j) keeps the previous rollover behaviour', (text) => {
-    expect(parseTimestamp(text)).toBe(referenceTimestamp(text));
-    expect(parseTimestamp(text)).not.toBeNaN();
-  });
+  it.each(['2026-02-30 00:00:00', '2023-02-29 00:00:00', '2026-04-31T10:00:00Z'])(
+    'parseTimestamp(%j) rejects a day past the end of its month',
+    (text) => {
+      expect(parseTimestamp(text)).toBeNaN();
+    },
+  );
+
+  it.each(['2024-02-29 00:00:00', '2026-01-05 23:59:60', '0099-01-01 00:00:00'])(
+    'parseTimestamp(%j) accepts leap days, a leap second and early years',
+    (text) => {
+      expect(parseTimestamp(text)).toBe(referenceTimestamp(text));
+      expect(parseTimestamp(text)).not.toBeNaN();
+    },
+  );
 
   it('parseTimestamp agrees with the previous regex parser on generated texts', () => {
     // Mostly in range, sometimes one past either edge.
