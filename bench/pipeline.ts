@@ -7,8 +7,7 @@ import { createMetricsRegistry } from '../src/core/metrics.js';
 import type { Sample } from '../src/core/types.js';
 import { compileBinding, detectorBinding } from '../src/detectors/binding.js';
 import { RunningCollector } from '../src/pipeline/running.js';
-import { runTick } from '../src/pipeline/tick.js';
-import { DetectionCache } from '../src/store/detection-cache.js';
+import { createDetectionCache, runTick } from '../src/pipeline/tick.js';
 import { HistoryStore } from '../src/store/history.js';
 
 /**
@@ -65,7 +64,7 @@ export async function run(): Promise<void> {
       metrics,
       readPoints: HISTORY + 1,
       persist: true,
-      cache: new DetectionCache(50_000, HISTORY + 1),
+      cache: createDetectionCache(50_000, HISTORY + 1),
       seenSeries: new Set<string>(),
       onFindings: async () => undefined,
     };

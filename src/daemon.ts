@@ -9,10 +9,9 @@ import { type ReadinessCheck, type RunningHttpServer, startHttpServer } from './
 import { assembleCollection, type Collection } from './pipeline/assemble.js';
 import { createPolicyStage } from './pipeline/policy-stage.js';
 import { TickScheduler } from './pipeline/scheduler.js';
-import { runTick } from './pipeline/tick.js';
+import { createDetectionCache, runTick } from './pipeline/tick.js';
 import { CounterStore } from './policies/counters.js';
 import { PolicyWatcher } from './policies/watcher.js';
-import { DetectionCache } from './store/detection-cache.js';
 import { createRedis, evictionProblem, pingRedis } from './store/redis.js';
 
 /**
@@ -159,7 +158,7 @@ export class Daemon {
       metrics: this.metrics,
     });
     const seenSeries = new Set<string>();
-    const cache = new DetectionCache(this.config.history.cache_series, this.config.history.read_points);
+    const cache = createDetectionCache(this.config.history.cache_series, this.config.history.read_points);
     const byId = new Map(collection.collectors.map((collector) => [collector.id, collector]));
     const scheduler = new TickScheduler(
       {

@@ -14,7 +14,7 @@ import {
 } from '../core/types.js';
 import { bindingMatches, type CompiledBinding, evaluateBinding } from '../detectors/binding.js';
 import { type HysteresisState, hysteresisStep } from '../detectors/lib/hysteresis.js';
-import type { DetectionCache } from '../store/detection-cache.js';
+import { DetectionCache } from '../store/detection-cache.js';
 import type { HistoryStore, PointFlag, SeriesWrite, StoredSeries } from '../store/history.js';
 import type { RunningCollector } from './running.js';
 
@@ -33,7 +33,7 @@ export interface TickDeps {
   /** False for `vigil once`: evaluate and report, but leave hysteresis state and flags untouched. */
   readonly persist: boolean;
   /** This replica's copy of recent history and state; omit to always read from Redis. */
-  readonly cache?: DetectionCache;
+  readonly cache?: DetectionCache<DetectionState>;
   /** Series this process has collected, for `vigil_series_tracked`; owned by the caller. */
   readonly seenSeries: Set<SeriesKey>;
   /** The policy stage. Receives the findings of this tick (raised, ongoing, cleared). */
@@ -165,7 +165,7 @@ interface EvaluationResult {
   readonly report: SeriesReport;
   readonly findings: readonly Finding[];
   readonly flags: readonly PointFlag[];
-  readonly state: [string, string];
+  readonly state: [string, DetectionState];
 }
 
 /** What the tick persists per series and binding between ticks. */
@@ -173,6 +173,13 @@ interface DetectionState {
   readonly hysteresis: HysteresisState | undefined;
   /** Timestamp of the newest point already judged: each point is judged once, in order. */
   readonly last: number | null;
+}
+
+const NO_STATE: DetectionState = { hysteresis: undefined, last: null };
+
+/** The per-replica cache a daemon hands to its ticks (history plus parsed detection state). */
+export function createDetectionCache(maxSeries: number, points: number): DetectionCache<DetectionState> {
+  return new DetectionCache<DetectionState>(maxSeries, points);
 }
 
 /**
@@ -185,14 +192,14 @@ function evaluate(
   evaluation: Evaluation,
   bindings: readonly CompiledBinding[],
   history: ReadonlyMap<SeriesKey, StoredSeries>,
-  states: ReadonlyMap<string, string>,
+  states: ReadonlyMap<string, DetectionState>,
 ): EvaluationResult {
   const binding = bindings[evaluation.binding] as CompiledBinding;
   const { latest, key } = evaluation;
   const stored = history.get(key) ?? emptySeries(key);
   // The stored mask is copied only when this tick flags a point: most ticks flag nothing.
   const series = { timestamps: stored.timestamps, values: stored.values, anomalous: stored.anomalous };
-  const previous = parseState(states.get(evaluation.stateField));
+  const previous = states.get(evaluation.stateField) ?? NO_STATE;
   let hysteresis = previous.hysteresis;
   let last = previous.last;
   let verdict: Verdict | undefined;
@@ -244,7 +251,7 @@ function evaluate(
     transition,
   };
   const state: DetectionState = { hysteresis, last };
-  return { report, findings, flags, state: [evaluation.stateField, JSON.stringify(state)] };
+  return { report, findings, flags, state: [evaluation.stateField, state] };
 }
 
 /**
@@ -285,7 +292,10 @@ function parseState(raw: string | undefined): DetectionState {
 
 async function commit(results: readonly EvaluationResult[], deps: TickDeps): Promise<void> {
   const flags = results.flatMap((r) => r.flags);
-  await deps.store.commitDetection(flags, new Map(results.map((r) => r.state)));
+  await deps.store.commitDetection(
+    flags,
+    new Map(results.map((r) => [r.state[0], JSON.stringify(r.state[1])])),
+  );
   if (!deps.cache) return;
   for (const result of results) {
     deps.cache.commit(result.report.series, result.state[0], result.state[1], result.flags);
@@ -300,9 +310,9 @@ async function loadDetectionInputs(
   evaluations: readonly Evaluation[],
   writes: ReadonlyMap<SeriesKey, SeriesWrite>,
   deps: TickDeps,
-): Promise<{ history: Map<SeriesKey, StoredSeries>; states: Map<string, string> }> {
+): Promise<{ history: Map<SeriesKey, StoredSeries>; states: Map<string, DetectionState> }> {
   const history = new Map<SeriesKey, StoredSeries>();
-  const states = new Map<string, string>();
+  const states = new Map<string, DetectionState>();
   const fieldsOf = new Map<SeriesKey, string[]>();
   for (const evaluation of evaluations) {
     const fields = fieldsOf.get(evaluation.key);
@@ -331,7 +341,7 @@ async function loadDetectionInputs(
     if (series) history.set(key, series);
     const own = new Map(
       (fieldsOf.get(key) ?? []).flatMap((field) =>
-        read.states.has(field) ? [[field, read.states.get(field) as string] as const] : [],
+        read.states.has(field) ? [[field, parseState(read.states.get(field))] as const] : [],
       ),
     );
     for (const [field, value] of own) states.set(field, value);

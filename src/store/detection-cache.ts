@@ -9,12 +9,12 @@ import type { PointFlag, SeriesWrite, StoredSeries } from './history.js';
  * Anything else (another replica wrote in between, a look-back rewrote old points, a restart)
  * is a miss and is read from Redis. Bounded: least recently used entries are dropped.
  */
-export interface CachedSeries {
+export interface CachedSeries<State = string> {
   readonly version: number;
   /** Views over `buffers`: valid until the next advance of this series. */
   readonly history: StoredSeries;
   /** Detection state per state field (series × binding), as stored in Redis. */
-  readonly states: Map<string, string>;
+  readonly states: Map<string, State>;
 }
 
 /** Over-allocated storage, so a tick appends in place instead of copying into new arrays. */
@@ -26,12 +26,12 @@ interface Buffers {
   end: number;
 }
 
-interface Entry extends CachedSeries {
+interface Entry<State> extends CachedSeries<State> {
   readonly buffers: Buffers;
 }
 
-export class DetectionCache {
-  private readonly entries = new Map<SeriesKey, Entry>();
+export class DetectionCache<State = string> {
+  private readonly entries = new Map<SeriesKey, Entry<State>>();
 
   constructor(
     private readonly maxSeries: number,
@@ -59,14 +59,14 @@ export class DetectionCache {
   }
 
   /** The entry brought up to date with `write`, or undefined when it must be read from Redis. */
-  advance(key: SeriesKey, write: SeriesWrite): CachedSeries | undefined {
+  advance(key: SeriesKey, write: SeriesWrite): CachedSeries<State> | undefined {
     const entry = this.entries.get(key);
     if (!entry || entry.version !== write.version - 1 || !write.appendOnly) {
       this.entries.delete(key);
       return undefined;
     }
     appendTrimmed(entry.buffers, write, this.points);
-    const next: Entry = {
+    const next: Entry<State> = {
       version: write.version,
       history: viewOf(key, entry.buffers),
       states: entry.states,
@@ -77,7 +77,12 @@ export class DetectionCache {
   }
 
   /** Stores what was read from Redis at `version`. */
-  set(key: SeriesKey, version: number, history: StoredSeries, states: Map<string, string>): CachedSeries {
+  set(
+    key: SeriesKey,
+    version: number,
+    history: StoredSeries,
+    states: Map<string, State>,
+  ): CachedSeries<State> {
     const capacity = 2 * Math.max(this.points, history.timestamps.length, 1);
     const buffers: Buffers = {
       timestamps: new Float64Array(capacity),
@@ -89,13 +94,13 @@ export class DetectionCache {
     buffers.timestamps.set(history.timestamps);
     buffers.values.set(history.values);
     buffers.anomalous.set(history.anomalous);
-    const entry: Entry = { version, history: viewOf(key, buffers), states, buffers };
+    const entry: Entry<State> = { version, history: viewOf(key, buffers), states, buffers };
     this.remember(key, entry);
     return entry;
   }
 
   /** Records what the tick committed to Redis: new states and anomaly flags. */
-  commit(key: SeriesKey, field: string, state: string, flags: readonly PointFlag[]): void {
+  commit(key: SeriesKey, field: string, state: State, flags: readonly PointFlag[]): void {
     const entry = this.entries.get(key);
     if (!entry) return;
     entry.states.set(field, state);
@@ -105,7 +110,7 @@ export class DetectionCache {
     }
   }
 
-  private remember(key: SeriesKey, entry: Entry): void {
+  private remember(key: SeriesKey, entry: Entry<State>): void {
     this.entries.delete(key);
     this.entries.set(key, entry);
     if (this.entries.size > this.maxSeries) {
