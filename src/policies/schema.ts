@@ -19,7 +19,7 @@ const kinds = remediationRegistry.kinds as [string, ...string[]];
 const RemediationKind = z.enum(kinds).describe('A remediation kind known to vigil');
 
 const Identifier = patternString(/^[a-z0-9][a-z0-9-]{0,62}$/, 'a kebab-case id like redeploy-drifted');
-const MetricName = patternString(/^[a-zA-Z_:][a-zA-Z0-9_:]*$/, 'a metric name like vegas_line_coverage_pct');
+const MetricName = patternString(/^[a-zA-Z_:][a-zA-Z0-9_:]*$/, 'a metric name like vegas_line_coverage');
 const Person = z.string().min(1).describe('Who wrote this entry (a name or e-mail), shown in every decision');
 const Reason = z.string().min(1).describe('Why; shown in every decision it causes');
 const Count = z.int().min(0);
