@@ -166,6 +166,8 @@ interface EvaluationResult {
   readonly findings: readonly Finding[];
   readonly flags: readonly PointFlag[];
   readonly state: [string, DetectionState];
+  /** The hysteresis state changed, so Redis must learn it (quiet steps need not be written). */
+  readonly changed: boolean;
 }
 
 /** What the tick persists per series and binding between ticks. */
@@ -251,7 +253,10 @@ function evaluate(
     transition,
   };
   const state: DetectionState = { hysteresis, last };
-  return { report, findings, flags, state: [evaluation.stateField, state] };
+  // A quiet series stays quiet with the very same hysteresis object: nothing worth persisting but
+  // `last`, and re-judging those quiet points after a restart gives the same quiet verdicts.
+  const changed = hysteresis !== previous.hysteresis;
+  return { report, findings, flags, state: [evaluation.stateField, state], changed };
 }
 
 /**
@@ -294,7 +299,7 @@ async function commit(results: readonly EvaluationResult[], deps: TickDeps): Pro
   const flags = results.flatMap((r) => r.flags);
   await deps.store.commitDetection(
     flags,
-    new Map(results.map((r) => [r.state[0], JSON.stringify(r.state[1])])),
+    new Map(results.flatMap((r) => (r.changed ? [[r.state[0], JSON.stringify(r.state[1])] as const] : []))),
   );
   if (!deps.cache) return;
   for (const result of results) {

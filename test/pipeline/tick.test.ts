@@ -1,0 +1,115 @@
+import pino from 'pino';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Collector } from '../../src/collectors/types.js';
+import { ManualClock } from '../../src/core/clock.js';
+import { createMetricsRegistry } from '../../src/core/metrics.js';
+import type { Finding, Sample } from '../../src/core/types.js';
+import { compileBinding, detectorBinding } from '../../src/detectors/binding.js';
+import { RunningCollector } from '../../src/pipeline/running.js';
+import { createDetectionCache, runTick, type TickDeps } from '../../src/pipeline/tick.js';
+import { HistoryStore } from '../../src/store/history.js';
+import { type TestRedis, testRedis } from '../support/redis.js';
+
+const DAY = 86_400_000;
+let env: TestRedis;
+beforeEach(async () => {
+  env = await testRedis();
+});
+afterEach(async () => {
+  await env.cleanup();
+});
+
+/** A collector whose next samples the test sets, and a tick harness around it (one "replica"). */
+function replica(cache = true, prefix = env.prefix) {
+  let next: Sample[] = [];
+  const collector: Collector = {
+    metrics: ['coverage'],
+    collect: async () => ({ samples: next, problems: [], statuses: [] }),
+  };
+  const clock = new ManualClock(0);
+  const metrics = createMetricsRegistry({ processMetrics: false });
+  const logger = pino({ level: 'silent' });
+  const found: Finding[] = [];
+  const deps: TickDeps = {
+    store: new HistoryStore(env.redis, { prefix, maxPoints: 100, maxAgeMs: 365 * DAY }),
+    bindings: [
+      compileBinding(
+        detectorBinding.parse({
+          metric: 'coverage',
+          use: [{ kind: 'threshold', options: { warning: 80, critical: 50 } }],
+        }),
+      ),
+    ],
+    clock,
+    logger,
+    metrics,
+    readPoints: 50,
+    persist: true,
+    ...(cache ? { cache: createDetectionCache(100, 50) } : {}),
+    seenSeries: new Set(),
+    onFindings: async (findings) => {
+      found.push(...findings);
+    },
+  };
+  const running = new RunningCollector('c', 'fake', collector, 5_000, { logger, clock, metrics });
+  return {
+    found,
+    tick: async (days: number[], value: (day: number) => number) => {
+      next = days.map((day) => ({ metric: 'coverage', labels: {}, timestamp: day * DAY, value: value(day) }));
+      clock.set(Math.max(...days) * DAY);
+      return runTick(running, deps);
+    },
+  };
+}
+
+const coverage = (day: number) => (day >= 10 && day <= 12 ? 44.7 : 92);
+
+describe('runTick', () => {
+  it('raises an episode from its first day, keeps it ongoing, clears it after two normal points', async () => {
+    const a = replica();
+
+    await a.tick([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], coverage);
+    await a.tick([11], coverage);
+    await a.tick([12], coverage);
+    await a.tick([13], coverage);
+    await a.tick([14], coverage);
+
+    expect(a.found.map((f) => [f.state, new Date(f.since).getUTCDate(), f.value])).toEqual([
+      ['raised', 11, 44.7],
+      ['ongoing', 11, 44.7],
+      ['ongoing', 11, 44.7],
+      ['ongoing', 11, 92],
+      ['cleared', 11, 92],
+    ]);
+  });
+
+  it('after a restart (empty cache) re-judges from Redis and raises nothing twice', async () => {
+    const before = replica();
+    await before.tick([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], coverage);
+    await before.tick([11], coverage);
+    const restarted = replica();
+
+    await restarted.tick([12], coverage);
+    await restarted.tick([13, 14, 15], coverage);
+
+    expect(before.found.map((f) => f.state)).toEqual(['raised', 'ongoing']);
+    expect(restarted.found.map((f) => f.state)).toEqual(['ongoing', 'cleared']);
+  });
+
+  it('gives the same findings with and without the replica cache', async () => {
+    // Two separate deployments (own key prefixes) fed the same data.
+    const cached = replica(true, `${env.prefix}cached`);
+    const uncached = replica(false, `${env.prefix}uncached`);
+    const quietThenDrop = (day: number) => (day % 17 === 0 ? 40 : 90);
+
+    for (const batch of [[1, 2, 3], [4], [5, 6], [17], [18], [19], [34], [35, 36]]) {
+      await cached.tick(batch, quietThenDrop);
+      await uncached.tick(batch, quietThenDrop);
+    }
+
+    expect(cached.found.map((f) => [f.state, f.since, f.value])).toEqual(
+      uncached.found.map((f) => [f.state, f.since, f.value]),
+    );
+    expect(cached.found.length).toBeGreaterThan(2);
+  });
+});
