@@ -84,12 +84,14 @@ export async function runTick(
   for (const problem of problems) metrics.problems.inc({ collector: running.id, kind: problem.kind });
 
   const cache = deps.cache;
+  const keys = samples.map((sample) => seriesKey(sample.metric, sample.labels));
   const writes = await deps.store.ingest(
     samples,
     deps.clock.now(),
     cache ? (key, first) => cache.expectedVersion(key, first) : undefined,
+    keys,
   );
-  const newest = newestPerSeries(samples);
+  const newest = newestPerSeries(samples, keys);
   const evaluations = planEvaluations(newest, deps.bindings);
   const { history, states } = await loadDetectionInputs(evaluations, writes, deps);
   const results = evaluations.map((evaluation) => evaluate(evaluation, deps.bindings, history, states));
@@ -135,10 +137,11 @@ function unwatched(
 }
 
 /** The newest sample of each series in this tick, keyed once (keys are costly to build). */
-function newestPerSeries(samples: readonly Sample[]): Map<SeriesKey, Sample> {
+function newestPerSeries(samples: readonly Sample[], keys: readonly SeriesKey[]): Map<SeriesKey, Sample> {
   const latest = new Map<SeriesKey, Sample>();
-  for (const sample of samples) {
-    const key = seriesKey(sample.metric, sample.labels);
+  for (let s = 0; s < samples.length; s++) {
+    const sample = samples[s] as Sample;
+    const key = keys[s] as SeriesKey;
     const current = latest.get(key);
     if (!current || sample.timestamp >= current.timestamp) latest.set(key, sample);
   }

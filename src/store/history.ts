@@ -186,11 +186,14 @@ export class HistoryStore {
     now: number,
     /** The version a cache holds for a series whose new points all land after its newest one. */
     expectedVersion: (key: SeriesKey, firstTimestamp: number) => number | undefined = () => undefined,
+    /** The samples' series keys, when the caller has them already (they are costly to build). */
+    sampleKeys?: readonly SeriesKey[],
   ): Promise<Map<SeriesKey, SeriesWrite>> {
     const grouped = new Map<SeriesKey, { ts: number; value: number }[]>();
-    for (const sample of samples) {
+    for (let s = 0; s < samples.length; s++) {
+      const sample = samples[s] as Sample;
       if (!Number.isFinite(sample.value) || !Number.isFinite(sample.timestamp)) continue;
-      const key = seriesKey(sample.metric, sample.labels);
+      const key = sampleKeys?.[s] ?? seriesKey(sample.metric, sample.labels);
       let points = grouped.get(key);
       if (!points) {
         points = [];
