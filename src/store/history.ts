@@ -51,8 +51,8 @@ export interface PointFlag {
 }
 
 // KEYS: series keys, then the series-version hash last. ARGV: maxPoints, minTimestamp, then per
-// key ONE packed string `ts|value;ts|value...` (one argument per series instead of two per point:
-// the client's per-argument cost dominated) and the version the writer's cache expects to find
+// key ONE packed string `expected#ts|value;ts|value...` (one argument per series: the client's
+// per-argument cost dominated), where `expected` is the version the writer's cache expects to find
 // (-1 when it has none, or when its points do not all land after its newest one). Returns per
 // key its new version and whether the
 // write only appended after the newest point (so a cached copy can be extended locally).
@@ -68,12 +68,12 @@ local updates = {}
 local out = {}
 for k = 1, n do
   local key = KEYS[k]
-  local packed = ARGV[2 * k + 1]
+  local expected, packed = string.match(ARGV[k + 2], '^(-?%d+)#(.*)$')
   local version = (tonumber(current[k]) or 0) + 1
   updates[2 * k - 1] = key
   updates[2 * k] = version
   local append = 1
-  if tonumber(ARGV[2 * k + 2]) == version - 1 then
+  if tonumber(expected) == version - 1 then
     -- The writer's copy is current (nobody wrote since its last write) and it saw that every point
     -- lands after the newest one: plain appends, without reading the newest point back.
     for ts, value in string.gmatch(packed, '(%d+)|([^;]+)') do
@@ -220,10 +220,9 @@ export class HistoryStore {
         if (points.length > 1) points.sort((a, b) => a.ts - b.ts);
         let packed = '';
         for (const point of points) packed += `${packed === '' ? '' : ';'}${point.ts}|${point.value}`;
-        args.push(
-          packed,
-          points.length > 0 ? (expectedVersion(key, (points[0] as { ts: number }).ts) ?? -1) : -1,
-        );
+        const expected =
+          points.length > 0 ? (expectedVersion(key, (points[0] as { ts: number }).ts) ?? -1) : -1;
+        args.push(`${expected}#${packed}`);
       }
       const redisKeys = [...batch.map((key) => this.keyOf(key)), this.versionKey()];
       const reply = await this.redis.vigilHistoryWrite(redisKeys.length, ...redisKeys, ...args);
