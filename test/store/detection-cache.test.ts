@@ -29,6 +29,25 @@ const plain = (
   anomalous: [...(series?.anomalous ?? [])],
 });
 
+/** Reads the one series back, failing the test at the cause if it is not there. */
+async function readSeries(store: HistoryStore) {
+  const series = (await store.read([KEY], 5)).get(KEY);
+  if (!series) throw new Error('precondition: the series is stored');
+  return series;
+}
+
+/** This replica's store with a cache warmed by one write, and another replica on the same Redis. */
+async function twoReplicasWithWarmCache() {
+  const settings = { prefix: env.prefix, maxPoints: 100, maxAgeMs: 100 * DAY };
+  const store = new HistoryStore(env.redis, settings);
+  const otherReplica = new HistoryStore(env.redis, settings);
+  const cache = new DetectionCache(10, 5);
+  const first = (await store.ingest([point(1, 90)], DAY)).get(KEY);
+  if (!first) throw new Error('precondition: first write');
+  cache.set(KEY, first.version, await readSeries(store), new Map());
+  return { store, otherReplica, cache, first };
+}
+
 describe('DetectionCache', () => {
   it('stays identical to a fresh Redis read across appends, trims and flags', async () => {
     const store = new HistoryStore(env.redis, { prefix: env.prefix, maxPoints: 100, maxAgeMs: 10 * DAY });
@@ -56,25 +75,12 @@ describe('DetectionCache', () => {
   });
 
   it('misses when another replica wrote in between, and when a write rewrote an old point', async () => {
-    const store = new HistoryStore(env.redis, { prefix: env.prefix, maxPoints: 100, maxAgeMs: 100 * DAY });
-    const otherReplica = new HistoryStore(env.redis, {
-      prefix: env.prefix,
-      maxPoints: 100,
-      maxAgeMs: 100 * DAY,
-    });
-    const cache = new DetectionCache(10, 5);
-    const first = (await store.ingest([point(1, 90)], DAY)).get(KEY);
-    cache.set(KEY, first?.version ?? 0, (await store.read([KEY], 5)).get(KEY) ?? ({} as never), new Map());
+    const { store, otherReplica, cache } = await twoReplicasWithWarmCache();
 
     await otherReplica.ingest([point(2, 91)], 2 * DAY);
     const afterOther = (await store.ingest([point(3, 92)], 3 * DAY)).get(KEY);
     const missedOther = afterOther ? cache.advance(KEY, afterOther) : 'no write';
-    cache.set(
-      KEY,
-      afterOther?.version ?? 0,
-      (await store.read([KEY], 5)).get(KEY) ?? ({} as never),
-      new Map(),
-    );
+    cache.set(KEY, afterOther?.version ?? 0, await readSeries(store), new Map());
     const rewrite = (await store.ingest([point(2, 44.7), point(4, 93)], 4 * DAY)).get(KEY);
     const missedRewrite = rewrite ? cache.advance(KEY, rewrite) : 'no write';
 
@@ -84,15 +90,7 @@ describe('DetectionCache', () => {
   });
 
   it('never appends blindly on a stale expectation: the store re-checks when another replica wrote', async () => {
-    const store = new HistoryStore(env.redis, { prefix: env.prefix, maxPoints: 100, maxAgeMs: 100 * DAY });
-    const otherReplica = new HistoryStore(env.redis, {
-      prefix: env.prefix,
-      maxPoints: 100,
-      maxAgeMs: 100 * DAY,
-    });
-    const cache = new DetectionCache(10, 5);
-    const first = (await store.ingest([point(1, 90)], DAY)).get(KEY);
-    cache.set(KEY, first?.version ?? 0, (await store.read([KEY], 5)).get(KEY) ?? ({} as never), new Map());
+    const { store, otherReplica, cache, first } = await twoReplicasWithWarmCache();
 
     await otherReplica.ingest([point(2, 91)], 2 * DAY);
     const expectation = cache.expectedVersion(KEY, 2 * DAY);
@@ -101,7 +99,7 @@ describe('DetectionCache', () => {
     ).get(KEY);
     const stored = (await store.read([KEY], 5)).get(KEY);
 
-    expect(expectation).toBe(first?.version);
+    expect(expectation).toBe(first.version);
     expect(write?.appendOnly).toBe(false);
     expect(plain(stored)).toEqual({ timestamps: [DAY, 2 * DAY], values: [90, 92], anomalous: [0, 0] });
   });
