@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { CollectProblem, SeriesStatus } from '../collectors/types.js';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
@@ -12,15 +11,21 @@ import {
   seriesKey,
   type Verdict,
 } from '../core/types.js';
-import { bindingMatches, type CompiledBinding, evaluateBinding } from '../detectors/binding.js';
-import { type HysteresisState, hysteresisStep } from '../detectors/lib/hysteresis.js';
-import { DetectionCache } from '../store/detection-cache.js';
-import type { HistoryStore, PointFlag, SeriesWrite, StoredSeries } from '../store/history.js';
+import { bindingMatches, type CompiledBinding } from '../detectors/binding.js';
+import type { DetectionCache } from '../store/detection-cache.js';
+import type { HistoryStore, SeriesWrite, StoredSeries } from '../store/history.js';
+import {
+  type DetectionState,
+  type Evaluation,
+  type EvaluationResult,
+  evaluate,
+  parseState,
+} from './judge.js';
 import type { RunningCollector } from './running.js';
 
 /**
- * One tick of one collector: collect (timeout, abort, no overlap) → store → evaluate each
- * series' detector bindings on its newest point → hysteresis → findings → the policy stage.
+ * One tick of one collector: collect (timeout, abort, no overlap) → store → judge every new
+ * point of each series under its detector bindings (judge.ts) → findings → the policy stage.
  */
 export interface TickDeps {
   readonly store: HistoryStore;
@@ -60,13 +65,6 @@ export interface TickReport {
   readonly problems: readonly CollectProblem[];
   readonly series: readonly SeriesReport[];
   readonly findings: readonly Finding[];
-}
-
-interface Evaluation {
-  readonly key: SeriesKey;
-  readonly binding: number;
-  readonly latest: Sample;
-  readonly stateField: string;
 }
 
 export async function runTick(
@@ -162,140 +160,6 @@ function planEvaluations(
     });
   }
   return evaluations;
-}
-
-interface EvaluationResult {
-  readonly report: SeriesReport;
-  readonly findings: readonly Finding[];
-  readonly flags: readonly PointFlag[];
-  readonly state: [string, DetectionState];
-  /** The hysteresis state changed, so Redis must learn it (quiet steps need not be written). */
-  readonly changed: boolean;
-}
-
-/** What the tick persists per series and binding between ticks. */
-interface DetectionState {
-  readonly hysteresis: HysteresisState | undefined;
-  /** Timestamp of the newest point already judged: each point is judged once, in order. */
-  readonly last: number | null;
-}
-
-const NO_STATE: DetectionState = { hysteresis: undefined, last: null };
-
-/** The per-replica cache a daemon hands to its ticks (history plus parsed detection state). */
-export function createDetectionCache(maxSeries: number, points: number): DetectionCache<DetectionState> {
-  return new DetectionCache<DetectionState>(maxSeries, points);
-}
-
-/**
- * Judges every point newer than the last judged one, oldest first, each against the history
- * before it — so a look-back query's first run, or a tick after downtime, sees an episode from
- * its first day (the affected range a backfill needs), not only today's value. Points judged
- * anomalous join the anomaly mask at once, keeping them out of the next points' baselines.
- */
-function evaluate(
-  evaluation: Evaluation,
-  bindings: readonly CompiledBinding[],
-  history: ReadonlyMap<SeriesKey, StoredSeries>,
-  states: ReadonlyMap<string, DetectionState>,
-): EvaluationResult {
-  const binding = bindings[evaluation.binding] as CompiledBinding;
-  const { latest, key } = evaluation;
-  const stored = history.get(key) ?? emptySeries(key);
-  // The stored mask is copied only when this tick flags a point: most ticks flag nothing.
-  const series = { timestamps: stored.timestamps, values: stored.values, anomalous: stored.anomalous };
-  const previous = states.get(evaluation.stateField) ?? NO_STATE;
-  let hysteresis = previous.hysteresis;
-  let last = previous.last;
-  let verdict: Verdict | undefined;
-  let judged: { timestamp: number; value: number } | undefined;
-  let raisedSince: number | undefined;
-  const flags: PointFlag[] = [];
-  for (let i = 0; i < stored.timestamps.length; i++) {
-    const timestamp = stored.timestamps[i] as number;
-    if ((last !== null && timestamp <= last) || timestamp > latest.timestamp) continue;
-    const value = stored.values[i] as number;
-    verdict = evaluateBinding(binding, series, { timestamp, value });
-    const step = hysteresisStep(hysteresis, verdict, timestamp, binding.hysteresis);
-    if (step.transition === 'raised') raisedSince = step.state.since ?? timestamp;
-    if (step.transition === 'cleared') raisedSince = undefined;
-    hysteresis = step.state;
-    last = timestamp;
-    judged = { timestamp, value };
-    if (verdict.anomalous) {
-      if (series.anomalous === stored.anomalous) series.anomalous = Uint8Array.from(stored.anomalous);
-      series.anomalous[i] = 1;
-      flags.push({ series: key, timestamp, anomalous: true });
-    }
-  }
-  const transition = findingTransition(previous.hysteresis?.active === true, hysteresis, raisedSince);
-  const findings: Finding[] = [];
-  if (transition && verdict && judged) {
-    // The finding describes the series now (its newest point) and the episode it belongs to.
-    const since = hysteresis?.since ?? judged.timestamp;
-    findings.push({
-      id: findingId(key, evaluation.binding, since),
-      series: key,
-      metric: latest.metric,
-      labels: { ...latest.labels, ...(latest.annotations ?? {}) },
-      ...judged,
-      state: transition,
-      since,
-      verdict,
-    });
-  }
-  // Nothing new (a daily series collected hourly): judge the newest point for the report only.
-  verdict ??= evaluateBinding(binding, series, { timestamp: latest.timestamp, value: latest.value });
-  const report: SeriesReport = {
-    series: key,
-    metric: latest.metric,
-    labels: latest.labels,
-    timestamp: latest.timestamp,
-    value: latest.value,
-    verdict,
-    transition,
-  };
-  const state: DetectionState = { hysteresis, last };
-  // A quiet series stays quiet with the very same hysteresis object: nothing worth persisting but
-  // `last`, and re-judging those quiet points after a restart gives the same quiet verdicts.
-  const changed = hysteresis !== previous.hysteresis;
-  return { report, findings, flags, state: [evaluation.stateField, state], changed };
-}
-
-/**
- * The one finding a tick hands on per series: raised (an episode opened in this tick and is
- * still open), ongoing (it was open before and still is) or cleared (it was open and closed).
- * Episodes that opened and closed within one tick — history seen for the first time — are
- * past, and no remediation should act on them.
- */
-function findingTransition(
-  wasActive: boolean,
-  state: HysteresisState | undefined,
-  raisedSince: number | undefined,
-): FindingState | null {
-  const active = state?.active === true;
-  if (active) return raisedSince !== undefined ? 'raised' : 'ongoing';
-  return wasActive ? 'cleared' : null;
-}
-
-function emptySeries(key: SeriesKey): StoredSeries {
-  return { key, timestamps: new Float64Array(), values: new Float64Array(), anomalous: new Uint8Array() };
-}
-
-/** One id for a whole episode (raised → ongoing → cleared), to follow one story in logs and audit. */
-export function findingId(series: SeriesKey, binding: number, since: number): string {
-  return `f-${createHash('sha256').update(`${series}|${binding}|${since}`).digest('hex').slice(0, 16)}`;
-}
-
-function parseState(raw: string | undefined): DetectionState {
-  if (!raw) return { hysteresis: undefined, last: null };
-  try {
-    const parsed = JSON.parse(raw) as Partial<DetectionState>;
-    return { hysteresis: parsed.hysteresis, last: typeof parsed.last === 'number' ? parsed.last : null };
-  } catch {
-    // A corrupt state must not wedge the series: start its hysteresis afresh.
-    return { hysteresis: undefined, last: null };
-  }
 }
 
 async function commit(results: readonly EvaluationResult[], deps: TickDeps): Promise<void> {
@@ -400,3 +264,5 @@ function tickMetrics(registry: MetricsRegistry) {
     }),
   };
 }
+
+export { createDetectionCache, findingId } from './judge.js';
