@@ -40,10 +40,11 @@ export async function runOnce(configFile: string, io: CommandIo, env = process.e
     redis.disconnect();
     return 2;
   }
+  const metrics = createMetricsRegistry({ processMetrics: false });
   const collection = assembleCollection(config, {
     logger,
     clock,
-    metrics: createMetricsRegistry({ processMetrics: false }),
+    metrics,
     redis,
     lease: false,
   });
@@ -56,7 +57,7 @@ export async function runOnce(configFile: string, io: CommandIo, env = process.e
           bindings: collection.bindings,
           clock,
           logger,
-          metrics: createMetricsRegistry({ processMetrics: false }),
+          metrics,
           readPoints: config.history.read_points,
           persist: false,
           seenSeries: new Set(),
