@@ -19,7 +19,7 @@ import { HistoryStore } from '../src/store/history.js';
  */
 const SERIES = 10_000;
 const HISTORY = 28;
-const TICKS = 5;
+const TICKS = Number(process.env.VIGIL_BENCH_TICKS ?? 5);
 const DAY = 86_400_000;
 
 export async function run(): Promise<void> {

@@ -81,30 +81,24 @@ export async function runTick(
   metrics.samples.inc({ collector: running.id }, samples.length);
   for (const problem of problems) metrics.problems.inc({ collector: running.id, kind: problem.kind });
 
-  const cache = deps.cache;
   const keys = samples.map((sample) => seriesKey(sample.metric, sample.labels));
-  const writes = await deps.store.ingest(
-    samples,
-    deps.clock.now(),
-    cache ? (key, first) => cache.expectedVersion(key, first) : undefined,
-    keys,
+  // Chunks of series go through store → judge → commit concurrently, so Redis executes one
+  // chunk's scripts while this process judges another (two cores, two busy processes).
+  const judged = await settled(
+    chunkBySeries(samples, keys, deps.store.batchSize).map((chunk) => judgeChunk(chunk, deps)),
   );
-  const newest = newestPerSeries(samples, keys);
-  const evaluations = planEvaluations(newest, deps.bindings);
-  const { history, states } = await loadDetectionInputs(evaluations, writes, deps);
-  const results = evaluations.map((evaluation) => evaluate(evaluation, deps.bindings, history, states));
-  if (deps.persist) await commit(results, deps);
+  const results = judged.flatMap((chunk) => chunk.results);
 
   const findings = results.flatMap((result) => result.findings);
   for (const finding of findings) {
     if (finding.state === 'raised')
       metrics.findings.inc({ metric: finding.metric, severity: finding.verdict.severity });
   }
-  for (const key of newest.keys()) deps.seenSeries.add(key);
+  for (const chunk of judged) for (const key of chunk.newest.keys()) deps.seenSeries.add(key);
   metrics.tracked.set(deps.seenSeries.size);
   const series: SeriesReport[] = [
     ...results.map((r) => r.report),
-    ...unwatched(newest, evaluations),
+    ...judged.flatMap((chunk) => unwatched(chunk.newest, chunk.evaluations)),
     ...statuses.map((status) => ({
       series: seriesKey(status.metric, status.labels),
       metric: status.metric,
@@ -115,6 +109,60 @@ export async function runTick(
   logFindings(findings, deps.logger, running.id);
   await deps.onFindings(findings);
   return { ...base, outcome: 'success', samples: samples.length, problems, series, findings };
+}
+
+interface Chunk {
+  readonly samples: Sample[];
+  readonly keys: SeriesKey[];
+}
+
+/** Splits a tick's samples into chunks of at most `size` series, every sample with its series. */
+function chunkBySeries(samples: readonly Sample[], keys: readonly SeriesKey[], size: number): Chunk[] {
+  const chunkOf = new Map<SeriesKey, Chunk>();
+  const chunks: Chunk[] = [];
+  let open: Chunk | undefined;
+  let seriesInOpen = 0;
+  for (let s = 0; s < samples.length; s++) {
+    const key = keys[s] as SeriesKey;
+    let chunk = chunkOf.get(key);
+    if (!chunk) {
+      if (!open || seriesInOpen === size) {
+        open = { samples: [], keys: [] };
+        chunks.push(open);
+        seriesInOpen = 0;
+      }
+      chunk = open;
+      seriesInOpen++;
+      chunkOf.set(key, chunk);
+    }
+    chunk.samples.push(samples[s] as Sample);
+    chunk.keys.push(key);
+  }
+  return chunks;
+}
+
+async function judgeChunk(chunk: Chunk, deps: TickDeps) {
+  const cache = deps.cache;
+  const writes = await deps.store.ingest(
+    chunk.samples,
+    deps.clock.now(),
+    cache ? (key, first) => cache.expectedVersion(key, first) : undefined,
+    chunk.keys,
+  );
+  const newest = newestPerSeries(chunk.samples, chunk.keys);
+  const evaluations = planEvaluations(newest, deps.bindings);
+  const { history, states } = await loadDetectionInputs(evaluations, writes, deps);
+  const results = evaluations.map((evaluation) => evaluate(evaluation, deps.bindings, history, states));
+  if (deps.persist) await commit(results, deps);
+  return { newest, evaluations, results };
+}
+
+/** Like Promise.all, but waits for every chunk to finish before failing: nothing left in flight. */
+async function settled<T>(work: readonly Promise<T>[]): Promise<T[]> {
+  const outcomes = await Promise.allSettled(work);
+  const failed = outcomes.find((outcome) => outcome.status === 'rejected');
+  if (failed) throw failed.reason;
+  return outcomes.map((outcome) => (outcome as PromiseFulfilledResult<T>).value);
 }
 
 /** Series collected this tick that no binding watches: reported with their value, never judged. */

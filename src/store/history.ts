@@ -159,7 +159,8 @@ type ScriptedRedis = Redis & {
 
 export class HistoryStore {
   private readonly redis: ScriptedRedis;
-  private readonly batchSize: number;
+  /** Series per script call. */
+  readonly batchSize: number;
   /** Redis round trips made, for the benchmark's "round trips per 1,000 series". */
   roundTrips = 0;
 

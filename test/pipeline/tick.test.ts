@@ -20,7 +20,7 @@ afterEach(async () => {
 });
 
 /** A collector whose next samples the test sets, and a tick harness around it (one "replica"). */
-function replica(cache = true, prefix = env.prefix) {
+function replica(cache = true, prefix = env.prefix, batchSize?: number) {
   let next: Sample[] = [];
   const collector: Collector = {
     metrics: ['coverage'],
@@ -31,7 +31,12 @@ function replica(cache = true, prefix = env.prefix) {
   const logger = pino({ level: 'silent' });
   const found: Finding[] = [];
   const deps: TickDeps = {
-    store: new HistoryStore(env.redis, { prefix, maxPoints: 100, maxAgeMs: 365 * DAY }),
+    store: new HistoryStore(env.redis, {
+      prefix,
+      maxPoints: 100,
+      maxAgeMs: 365 * DAY,
+      ...(batchSize ? { batchSize } : {}),
+    }),
     bindings: [
       compileBinding(
         detectorBinding.parse({
@@ -56,6 +61,14 @@ function replica(cache = true, prefix = env.prefix) {
     found,
     tick: async (days: number[], value: (day: number) => number) => {
       next = days.map((day) => ({ metric: 'coverage', labels: {}, timestamp: day * DAY, value: value(day) }));
+      clock.set(Math.max(...days) * DAY);
+      return runTick(running, deps);
+    },
+    /** A tick over several series: `days` per series name (label `s`), samples interleaved. */
+    tickSeries: async (days: number[], names: string[], value: (day: number, name: string) => number) => {
+      next = days.flatMap((day) =>
+        names.map((s) => ({ metric: 'coverage', labels: { s }, timestamp: day * DAY, value: value(day, s) })),
+      );
       clock.set(Math.max(...days) * DAY);
       return runTick(running, deps);
     },
@@ -111,5 +124,37 @@ describe('runTick', () => {
       uncached.found.map((f) => [f.state, f.since, f.value]),
     );
     expect(cached.found.length).toBeGreaterThan(2);
+  });
+
+  it('judges a tick split into chunks of series exactly as one batch, with or without the cache', async () => {
+    const names = ['a', 'b', 'c', 'd', 'e'];
+    // Each series drops on its own days, so findings differ per series and per chunk.
+    const drops = (day: number, s: string) => ((day + s.charCodeAt(0)) % 7 === 0 ? 40 : 90);
+    const whole = replica(false, `${env.prefix}whole`);
+    const chunked = replica(true, `${env.prefix}chunked`, 2);
+    const chunkedUncached = replica(false, `${env.prefix}chunked-uncached`, 2);
+
+    const reports = [];
+    for (const days of [[1, 2, 3, 4], [5], [6, 7], [8], [9], [10, 11, 12], [13], [14]]) {
+      const [w, c, u] = [
+        await whole.tickSeries(days, names, drops),
+        await chunked.tickSeries(days, names, drops),
+        await chunkedUncached.tickSeries(days, names, drops),
+      ];
+      reports.push([w, c, u]);
+    }
+
+    const story = (found: Finding[]) =>
+      found.map((f) => `${f.series} ${f.state} ${f.since / DAY} ${f.value}`).sort();
+    expect(story(chunked.found)).toEqual(story(whole.found));
+    expect(story(chunkedUncached.found)).toEqual(story(whole.found));
+    expect(new Set(whole.found.map((f) => f.series)).size).toBe(names.length);
+    for (const [w, c, u] of reports) {
+      const verdicts = (r: typeof w) =>
+        r?.series.map((s) => `${s.series} ${s.value} ${s.verdict?.severity}`).sort() ?? [];
+      expect(verdicts(c)).toEqual(verdicts(w));
+      expect(verdicts(u)).toEqual(verdicts(w));
+      expect(w?.series).toHaveLength(names.length);
+    }
   });
 });
