@@ -3,7 +3,7 @@ import type { Finding, FindingState, Sample, SeriesKey, Verdict } from '../core/
 import { type CompiledBinding, evaluateBinding } from '../detectors/binding.js';
 import { type HysteresisState, hysteresisStep } from '../detectors/lib/hysteresis.js';
 import { DetectionCache } from '../store/detection-cache.js';
-import type { PointFlag, StoredSeries } from '../store/history.js';
+import type { StoredSeries } from '../store/history.js';
 import type { SeriesReport } from './tick.js';
 
 /**
@@ -14,16 +14,17 @@ import type { SeriesReport } from './tick.js';
 /** One series × binding to judge in a tick. */
 export interface Evaluation {
   readonly key: SeriesKey;
+  /** Index of the binding in the tick's bindings: state is kept per series and binding. */
   readonly binding: number;
   readonly latest: Sample;
-  readonly stateField: string;
 }
 
 export interface EvaluationResult {
   readonly report: SeriesReport;
   readonly findings: readonly Finding[];
-  readonly flags: readonly PointFlag[];
-  readonly state: [string, DetectionState];
+  /** Timestamps of the points judged anomalous in this tick (to flag in the stored history). */
+  readonly flagged: readonly number[];
+  readonly state: DetectionState;
   /** The hysteresis state changed, so Redis must learn it (quiet steps need not be written). */
   readonly changed: boolean;
 }
@@ -50,37 +51,37 @@ export function createDetectionCache(maxSeries: number, points: number): Detecti
  */
 export function evaluate(
   evaluation: Evaluation,
-  bindings: readonly CompiledBinding[],
-  history: ReadonlyMap<SeriesKey, StoredSeries>,
-  states: ReadonlyMap<string, DetectionState>,
+  binding: CompiledBinding,
+  history: StoredSeries | undefined,
+  state: DetectionState | undefined,
 ): EvaluationResult {
-  const binding = bindings[evaluation.binding] as CompiledBinding;
   const { latest, key } = evaluation;
-  const stored = history.get(key) ?? emptySeries(key);
+  const stored = history ?? emptySeries(key);
   // The stored mask is copied only when this tick flags a point: most ticks flag nothing.
   const series = { timestamps: stored.timestamps, values: stored.values, anomalous: stored.anomalous };
-  const previous = states.get(evaluation.stateField) ?? NO_STATE;
+  const previous = state ?? NO_STATE;
   let hysteresis = previous.hysteresis;
   let last = previous.last;
   let verdict: Verdict | undefined;
   let judged: { timestamp: number; value: number } | undefined;
   let raisedSince: number | undefined;
-  const flags: PointFlag[] = [];
+  const flagged: number[] = [];
   for (let i = 0; i < stored.timestamps.length; i++) {
     const timestamp = stored.timestamps[i] as number;
     if ((last !== null && timestamp <= last) || timestamp > latest.timestamp) continue;
     const value = stored.values[i] as number;
-    verdict = evaluateBinding(binding, series, { timestamp, value });
+    const point = { timestamp, value };
+    verdict = evaluateBinding(binding, series, point);
     const step = hysteresisStep(hysteresis, verdict, timestamp, binding.hysteresis);
     if (step.transition === 'raised') raisedSince = step.state.since ?? timestamp;
     if (step.transition === 'cleared') raisedSince = undefined;
     hysteresis = step.state;
     last = timestamp;
-    judged = { timestamp, value };
+    judged = point;
     if (verdict.anomalous) {
       if (series.anomalous === stored.anomalous) series.anomalous = Uint8Array.from(stored.anomalous);
       series.anomalous[i] = 1;
-      flags.push({ series: key, timestamp, anomalous: true });
+      flagged.push(timestamp);
     }
   }
   const transition = findingTransition(previous.hysteresis?.active === true, hysteresis, raisedSince);
@@ -110,11 +111,10 @@ export function evaluate(
     verdict,
     transition,
   };
-  const state: DetectionState = { hysteresis, last };
   // A quiet series stays quiet with the very same hysteresis object: nothing worth persisting but
   // `last`, and re-judging those quiet points after a restart gives the same quiet verdicts.
   const changed = hysteresis !== previous.hysteresis;
-  return { report, findings, flags, state: [evaluation.stateField, state], changed };
+  return { report, findings, flagged, state: { hysteresis, last }, changed };
 }
 
 /**
@@ -135,6 +135,11 @@ function findingTransition(
 
 function emptySeries(key: SeriesKey): StoredSeries {
   return { key, timestamps: new Float64Array(), values: new Float64Array(), anomalous: new Uint8Array() };
+}
+
+/** The Redis hash field holding a series' detection state under one binding. */
+export function stateField(series: SeriesKey, binding: number): string {
+  return `${series}#${binding}`;
 }
 
 /** One id for a whole episode (raised → ongoing → cleared), to follow one story in logs and audit. */

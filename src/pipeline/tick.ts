@@ -12,14 +12,23 @@ import {
   type Verdict,
 } from '../core/types.js';
 import { bindingMatches, type CompiledBinding } from '../detectors/binding.js';
-import type { DetectionCache } from '../store/detection-cache.js';
-import type { HistoryStore, SeriesWrite, StoredSeries } from '../store/history.js';
+import type { CacheEntry, DetectionCache } from '../store/detection-cache.js';
+import {
+  type HistoryStore,
+  inTimeOrder,
+  type PointFlag,
+  type SeriesWrite,
+  type StoredSeries,
+  storable,
+  type TimedValue,
+} from '../store/history.js';
 import {
   type DetectionState,
   type Evaluation,
   type EvaluationResult,
   evaluate,
   parseState,
+  stateField,
 } from './judge.js';
 import type { RunningCollector } from './running.js';
 
@@ -85,7 +94,7 @@ export async function runTick(
   // Chunks of series go through store → judge → commit concurrently, so Redis executes one
   // chunk's scripts while this process judges another (two cores, two busy processes).
   const judged = await settled(
-    chunkBySeries(samples, keys, deps.store.batchSize).map((chunk) => judgeChunk(chunk, deps)),
+    groupSeries(samples, keys, deps.store.batchSize).map((chunk) => judgeChunk(chunk, deps)),
   );
   const results = judged.flatMap((chunk) => chunk.results);
 
@@ -94,11 +103,12 @@ export async function runTick(
     if (finding.state === 'raised')
       metrics.findings.inc({ metric: finding.metric, severity: finding.verdict.severity });
   }
-  for (const chunk of judged) for (const key of chunk.newest.keys()) deps.seenSeries.add(key);
+  for (const chunk of judged)
+    for (const work of chunk.series) if (!work.wasCached) deps.seenSeries.add(work.key);
   metrics.tracked.set(deps.seenSeries.size);
   const series: SeriesReport[] = [
     ...results.map((r) => r.report),
-    ...judged.flatMap((chunk) => unwatched(chunk.newest, chunk.evaluations)),
+    ...judged.flatMap((chunk) => chunk.unwatched),
     ...statuses.map((status) => ({
       series: seriesKey(status.metric, status.labels),
       metric: status.metric,
@@ -111,50 +121,176 @@ export async function runTick(
   return { ...base, outcome: 'success', samples: samples.length, problems, series, findings };
 }
 
-interface Chunk {
-  readonly samples: Sample[];
-  readonly keys: SeriesKey[];
+/**
+ * One series in a tick, from grouping to judging. Each step hands the next this object rather
+ * than a key to look up again: at 10,000 series, every hash lookup per series is measurable.
+ */
+interface SeriesWork {
+  readonly key: SeriesKey;
+  /** Storable points, in collector order until the chunk sorts them. */
+  points: TimedValue[];
+  /** The newest sample (the finding's metric, labels and annotations come from it). */
+  newest: Sample;
+  cached: CacheEntry<DetectionState> | undefined;
+  /** The cache knew the series, so this process has collected it before (it is in `seenSeries`). */
+  wasCached: boolean;
+  history: StoredSeries | undefined;
+  /** Detection state per binding index. */
+  states: (DetectionState | undefined)[];
 }
 
-/** Splits a tick's samples into chunks of at most `size` series, every sample with its series. */
-function chunkBySeries(samples: readonly Sample[], keys: readonly SeriesKey[], size: number): Chunk[] {
-  const chunkOf = new Map<SeriesKey, Chunk>();
-  const chunks: Chunk[] = [];
-  let open: Chunk | undefined;
-  let seriesInOpen = 0;
+/** Groups samples by series into chunks of at most `size` series. */
+function groupSeries(samples: readonly Sample[], keys: readonly SeriesKey[], size: number): SeriesWork[][] {
+  const byKey = new Map<SeriesKey, SeriesWork>();
+  const chunks: SeriesWork[][] = [];
+  let open: SeriesWork[] = [];
   for (let s = 0; s < samples.length; s++) {
+    const sample = samples[s] as Sample;
     const key = keys[s] as SeriesKey;
-    let chunk = chunkOf.get(key);
-    if (!chunk) {
-      if (!open || seriesInOpen === size) {
-        open = { samples: [], keys: [] };
-        chunks.push(open);
-        seriesInOpen = 0;
-      }
-      chunk = open;
-      seriesInOpen++;
-      chunkOf.set(key, chunk);
+    let work = byKey.get(key);
+    if (!work) {
+      work = {
+        key,
+        points: [],
+        newest: sample,
+        cached: undefined,
+        wasCached: false,
+        history: undefined,
+        states: [],
+      };
+      byKey.set(key, work);
+      if (open.length === 0) chunks.push(open);
+      open.push(work);
+      if (open.length === size) open = [];
+    } else if (sample.timestamp >= work.newest.timestamp) {
+      work.newest = sample;
     }
-    chunk.samples.push(samples[s] as Sample);
-    chunk.keys.push(key);
+    const point = storable(sample);
+    if (point) work.points.push(point);
   }
   return chunks;
 }
 
-async function judgeChunk(chunk: Chunk, deps: TickDeps) {
-  const cache = deps.cache;
-  const writes = await deps.store.ingest(
-    chunk.samples,
+interface JudgedChunk {
+  readonly series: readonly SeriesWork[];
+  readonly results: readonly EvaluationResult[];
+  readonly unwatched: readonly SeriesReport[];
+}
+
+async function judgeChunk(series: SeriesWork[], deps: TickDeps): Promise<JudgedChunk> {
+  const { cache, bindings } = deps;
+  const toWrite = series.map((work) => {
+    const points = inTimeOrder(work.points);
+    work.cached = cache?.lookup(work.key);
+    work.wasCached = work.cached !== undefined;
+    const first = points[0];
+    const expected =
+      work.cached && first && strictlyIncreasing(points)
+        ? (cache?.expectedVersion(work.cached, first.timestamp) ?? -1)
+        : -1;
+    return { key: work.key, points, expectedVersion: expected };
+  });
+  const writes = await deps.store.writeSeries(toWrite, deps.clock.now());
+
+  const evaluations: { work: SeriesWork; evaluation: Evaluation }[] = [];
+  const unwatched: SeriesReport[] = [];
+  const misses: { work: SeriesWork; write: SeriesWrite; bindings: number[] }[] = [];
+  for (let i = 0; i < series.length; i++) {
+    const work = series[i] as SeriesWork;
+    const { metric, labels } = work.newest;
+    let watched: number[] | undefined;
+    for (let b = 0; b < bindings.length; b++) {
+      if (!bindingMatches(bindings[b] as CompiledBinding, metric, labels)) continue;
+      watched ??= [];
+      watched.push(b);
+      evaluations.push({ work, evaluation: { key: work.key, binding: b, latest: work.newest } });
+    }
+    if (!watched) {
+      // Collected, but no binding watches it: reported with its value, never judged.
+      const { timestamp, value } = work.newest;
+      unwatched.push({ series: work.key, metric, labels, timestamp, value });
+      continue;
+    }
+    const write = writes[i] as SeriesWrite;
+    if (work.cached && cache?.advance(work.cached, write)) {
+      work.history = work.cached.history;
+      work.states = work.cached.states;
+    } else {
+      work.cached = undefined;
+      misses.push({ work, write, bindings: watched });
+    }
+  }
+  const judge = ({ work, evaluation }: { work: SeriesWork; evaluation: Evaluation }) =>
+    evaluate(
+      evaluation,
+      bindings[evaluation.binding] as CompiledBinding,
+      work.history,
+      work.states[evaluation.binding],
+    );
+  // Cache hits are judged before any further await: their history is the cache's own arrays,
+  // which a concurrent tick writing the same series could shift in place.
+  const results = evaluations.map((entry) => (entry.work.cached ? judge(entry) : undefined));
+  if (misses.length > 0) {
+    await readMisses(misses, deps);
+    evaluations.forEach((entry, index) => {
+      results[index] ??= judge(entry);
+    });
+  }
+  if (deps.persist) await commit(evaluations, results as EvaluationResult[], deps);
+  return { series, results: results as EvaluationResult[], unwatched };
+}
+
+/** History and detection state of the series the cache could not prove current, from Redis. */
+async function readMisses(
+  misses: readonly { work: SeriesWork; write: SeriesWrite; bindings: number[] }[],
+  deps: TickDeps,
+): Promise<void> {
+  const fields = misses.flatMap(({ work, bindings }) => bindings.map((b) => stateField(work.key, b)));
+  const read = await deps.store.readForDetection(
+    misses.map(({ work }) => work.key),
+    deps.readPoints,
+    fields,
     deps.clock.now(),
-    cache ? (key, first) => cache.expectedVersion(key, first) : undefined,
-    chunk.keys,
   );
-  const newest = newestPerSeries(chunk.samples, chunk.keys);
-  const evaluations = planEvaluations(newest, deps.bindings);
-  const { history, states } = await loadDetectionInputs(evaluations, writes, deps);
-  const results = evaluations.map((evaluation) => evaluate(evaluation, deps.bindings, history, states));
-  if (deps.persist) await commit(results, deps);
-  return { newest, evaluations, results };
+  for (const { work, write, bindings } of misses) {
+    const history = read.history.get(work.key);
+    const states: (DetectionState | undefined)[] = [];
+    for (const b of bindings) {
+      const raw = read.states.get(stateField(work.key, b));
+      if (raw !== undefined) states[b] = parseState(raw);
+    }
+    work.history = history;
+    work.states = states;
+    if (deps.cache && history) work.cached = deps.cache.set(work.key, write.version, history, states);
+  }
+}
+
+async function commit(
+  evaluations: readonly { work: SeriesWork; evaluation: Evaluation }[],
+  results: readonly EvaluationResult[],
+  deps: TickDeps,
+): Promise<void> {
+  const flags: PointFlag[] = [];
+  const states = new Map<string, string>();
+  results.forEach((result, index) => {
+    const { work, evaluation } = evaluations[index] as { work: SeriesWork; evaluation: Evaluation };
+    for (const timestamp of result.flagged) flags.push({ series: work.key, timestamp, anomalous: true });
+    if (result.changed) states.set(stateField(work.key, evaluation.binding), JSON.stringify(result.state));
+  });
+  if (flags.length > 0 || states.size > 0) await deps.store.commitDetection(flags, states);
+  if (!deps.cache) return;
+  results.forEach((result, index) => {
+    const { work, evaluation } = evaluations[index] as { work: SeriesWork; evaluation: Evaluation };
+    if (work.cached) deps.cache?.commit(work.cached, evaluation.binding, result.state, result.flagged);
+  });
+}
+
+/** The store may append blindly only when no two points share a timestamp. */
+function strictlyIncreasing(points: readonly TimedValue[]): boolean {
+  for (let i = 1; i < points.length; i++) {
+    if ((points[i] as TimedValue).timestamp <= (points[i - 1] as TimedValue).timestamp) return false;
+  }
+  return true;
 }
 
 /** Like Promise.all, but waits for every chunk to finish before failing: nothing left in flight. */
@@ -163,112 +299,6 @@ async function settled<T>(work: readonly Promise<T>[]): Promise<T[]> {
   const failed = outcomes.find((outcome) => outcome.status === 'rejected');
   if (failed) throw failed.reason;
   return outcomes.map((outcome) => (outcome as PromiseFulfilledResult<T>).value);
-}
-
-/** Series collected this tick that no binding watches: reported with their value, never judged. */
-function unwatched(
-  newest: ReadonlyMap<SeriesKey, Sample>,
-  evaluations: readonly Evaluation[],
-): SeriesReport[] {
-  const watched = new Set(evaluations.map((e) => e.key));
-  return [...newest]
-    .filter(([key]) => !watched.has(key))
-    .map(([key, s]) => ({
-      series: key,
-      metric: s.metric,
-      labels: s.labels,
-      timestamp: s.timestamp,
-      value: s.value,
-    }));
-}
-
-/** The newest sample of each series in this tick, keyed once (keys are costly to build). */
-function newestPerSeries(samples: readonly Sample[], keys: readonly SeriesKey[]): Map<SeriesKey, Sample> {
-  const latest = new Map<SeriesKey, Sample>();
-  for (let s = 0; s < samples.length; s++) {
-    const sample = samples[s] as Sample;
-    const key = keys[s] as SeriesKey;
-    const current = latest.get(key);
-    if (!current || sample.timestamp >= current.timestamp) latest.set(key, sample);
-  }
-  return latest;
-}
-
-/** The newest sample of each series, crossed with every binding that applies to it. */
-function planEvaluations(
-  latest: ReadonlyMap<SeriesKey, Sample>,
-  bindings: readonly CompiledBinding[],
-): Evaluation[] {
-  const evaluations: Evaluation[] = [];
-  for (const [key, sample] of latest) {
-    bindings.forEach((binding, index) => {
-      if (bindingMatches(binding, sample.metric, sample.labels)) {
-        evaluations.push({ key, binding: index, latest: sample, stateField: `${key}#${index}` });
-      }
-    });
-  }
-  return evaluations;
-}
-
-async function commit(results: readonly EvaluationResult[], deps: TickDeps): Promise<void> {
-  const flags = results.flatMap((r) => r.flags);
-  await deps.store.commitDetection(
-    flags,
-    new Map(results.flatMap((r) => (r.changed ? [[r.state[0], JSON.stringify(r.state[1])] as const] : []))),
-  );
-  if (!deps.cache) return;
-  for (const result of results) {
-    deps.cache.commit(result.report.series, result.state[0], result.state[1], result.flags);
-  }
-}
-
-/**
- * History and detection state for the series to evaluate: from this replica's cache when it is
- * provably current, else from Redis (one script call per 1,000 series), then cached.
- */
-async function loadDetectionInputs(
-  evaluations: readonly Evaluation[],
-  writes: ReadonlyMap<SeriesKey, SeriesWrite>,
-  deps: TickDeps,
-): Promise<{ history: Map<SeriesKey, StoredSeries>; states: Map<string, DetectionState> }> {
-  const history = new Map<SeriesKey, StoredSeries>();
-  const states = new Map<string, DetectionState>();
-  const fieldsOf = new Map<SeriesKey, string[]>();
-  for (const evaluation of evaluations) {
-    const fields = fieldsOf.get(evaluation.key);
-    if (fields) fields.push(evaluation.stateField);
-    else fieldsOf.set(evaluation.key, [evaluation.stateField]);
-  }
-  const misses: SeriesKey[] = [];
-  for (const [key, fields] of fieldsOf) {
-    const write = writes.get(key);
-    const hit = write ? deps.cache?.advance(key, write) : undefined;
-    if (!hit) {
-      misses.push(key);
-      continue;
-    }
-    history.set(key, hit.history);
-    for (const field of fields) {
-      const state = hit.states.get(field);
-      if (state !== undefined) states.set(field, state);
-    }
-  }
-  if (misses.length === 0) return { history, states };
-  const fields = misses.flatMap((key) => fieldsOf.get(key) ?? []);
-  const read = await deps.store.readForDetection(misses, deps.readPoints, fields, deps.clock.now());
-  for (const key of misses) {
-    const series = read.history.get(key);
-    if (series) history.set(key, series);
-    const own = new Map(
-      (fieldsOf.get(key) ?? []).flatMap((field) =>
-        read.states.has(field) ? [[field, parseState(read.states.get(field))] as const] : [],
-      ),
-    );
-    for (const [field, value] of own) states.set(field, value);
-    const version = writes.get(key)?.version;
-    if (deps.cache && series && version !== undefined) deps.cache.set(key, version, series, own);
-  }
-  return { history, states };
 }
 
 function logFindings(findings: readonly Finding[], logger: Logger, collector: string): void {

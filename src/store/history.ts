@@ -31,6 +31,24 @@ export interface StoredSeries {
   readonly anomalous: Uint8Array;
 }
 
+/** A point as stored: integer milliseconds and a finite value (see `storable`). */
+export interface TimedValue {
+  readonly timestamp: number;
+  readonly value: number;
+}
+
+/** One series' new points for a write. */
+export interface SeriesPoints {
+  readonly key: SeriesKey;
+  /** Storable points (see `storable`), in time order. */
+  readonly points: readonly TimedValue[];
+  /**
+   * The version the writer's cache holds when every point lands after its newest one, else -1:
+   * the store then appends without reading the newest point back, if the version still matches.
+   */
+  readonly expectedVersion: number;
+}
+
 /** What one write did to one series. */
 export interface SeriesWrite {
   /** Incremented by every write to the series, by any replica. */
@@ -38,7 +56,7 @@ export interface SeriesWrite {
   /** Every point landed after the previous newest one (no replacement, no insertion). */
   readonly appendOnly: boolean;
   /** The points written, in time order. */
-  readonly points: readonly { readonly ts: number; readonly value: number }[];
+  readonly points: readonly TimedValue[];
   /** Points older than this were trimmed away. */
   readonly minTimestamp: number;
 }
@@ -51,65 +69,74 @@ export interface PointFlag {
 }
 
 // KEYS: series keys, then the series-version hash last. ARGV: maxPoints, minTimestamp, then per
-// key ONE packed string `expected#ts|value;ts|value...` (one argument per series: the client's
+// key ONE packed string `expected#ts|value|0;ts|value|0...` (one argument per series: the client's
 // per-argument cost dominated), where `expected` is the version the writer's cache expects to find
-// (-1 when it has none, or when its points do not all land after its newest one). Returns per
-// key its new version and whether the
-// write only appended after the newest point (so a cached copy can be extended locally).
+// (-1 when it has none, or when its points do not all land after its newest one). Each point is
+// already a sorted-set member, so the usual path stores substrings without building strings.
+// Returns per key its new version and whether the write only appended after the newest point (so
+// a cached copy can be extended locally).
 // A replaced point keeps its anomaly flag: look-back queries re-return old days every tick, and
 // that must not launder a flagged point back into the baseline.
+// Parsed with plain finds, not patterns: Lua time, not Redis commands, was most of a batch's cost.
 const WRITE_SCRIPT = `
+local call, find, sub = redis.call, string.find, string.sub
 local maxPoints = tonumber(ARGV[1])
 local versions = KEYS[#KEYS]
 local n = #KEYS - 1
 -- Versions are read and written once per batch, not once per series: a call costs microseconds.
-local current = redis.call('HMGET', versions, unpack(KEYS, 1, n))
+local current = call('HMGET', versions, unpack(KEYS, 1, n))
 local updates = {}
 local out = {}
 for k = 1, n do
   local key = KEYS[k]
-  local expected, packed = string.match(ARGV[k + 2], '^(-?%d+)#(.*)$')
+  local arg = ARGV[k + 2]
+  local hash = find(arg, '#', 1, true)
   local version = (tonumber(current[k]) or 0) + 1
   updates[2 * k - 1] = key
   updates[2 * k] = version
-  local append = 1
-  if tonumber(expected) == version - 1 then
-    -- The writer's copy is current (nobody wrote since its last write) and it saw that every point
-    -- lands after the newest one: plain appends, without reading the newest point back.
-    for ts, value in string.gmatch(packed, '(%d+)|([^;]+)') do
-      redis.call('ZADD', key, ts, ts .. '|' .. value .. '|0')
-    end
-  else
-    local newest = redis.call('ZRANGE', key, -1, -1, 'WITHSCORES')
-    local last = -1
+  -- The writer's copy is current (nobody wrote since its last write) and it saw that every point
+  -- lands after the newest one: plain appends, without reading the newest point back.
+  local blind = tonumber(sub(arg, 1, hash - 1)) == version - 1
+  local last = -1
+  if not blind then
+    local newest = call('ZRANGE', key, -1, -1, 'WITHSCORES')
     if #newest > 0 then last = tonumber(newest[2]) end
-    for ts, value in string.gmatch(packed, '(%d+)|([^;]+)') do
-      local flag = '0'
+  end
+  local append = 1
+  local pos, len = hash + 1, #arg
+  while pos <= len do
+    local stop = find(arg, ';', pos, true)
+    local e = len
+    if stop then e = stop - 1 end
+    local ts = sub(arg, pos, find(arg, '|', pos, true) - 1)
+    local member = sub(arg, pos, e)
+    if not blind then
       if tonumber(ts) <= last then
         append = 0
-        local old = redis.call('ZRANGEBYSCORE', key, ts, ts)
+        local old = call('ZRANGEBYSCORE', key, ts, ts)
         if #old > 0 then
-          flag = string.sub(old[1], -1)
-          redis.call('ZREMRANGEBYSCORE', key, ts, ts)
+          member = sub(member, 1, -2) .. sub(old[1], -1)
+          call('ZREMRANGEBYSCORE', key, ts, ts)
         end
       else
         last = tonumber(ts)
       end
-      redis.call('ZADD', key, ts, ts .. '|' .. value .. '|' .. flag)
     end
+    call('ZADD', key, ts, member)
+    pos = e + 2
   end
   -- Trimming costs three calls per series; every 16th write is enough, because reads never
   -- return points beyond the limits (see READ_SCRIPT).
   -- Staggered by position, so a sixteenth of a batch trims on each write rather than all at once.
   if (version + k) % 16 == 0 or append == 0 then
-    redis.call('ZREMRANGEBYSCORE', key, '-inf', '(' .. ARGV[2])
-    local excess = redis.call('ZCARD', key) - maxPoints
-    if excess > 0 then redis.call('ZREMRANGEBYRANK', key, 0, excess - 1) end
+    call('ZREMRANGEBYSCORE', key, '-inf', '(' .. ARGV[2])
+    local excess = call('ZCARD', key) - maxPoints
+    if excess > 0 then call('ZREMRANGEBYRANK', key, 0, excess - 1) end
   end
   out[2 * k - 1] = version
   out[2 * k] = append
 end
-redis.call('HSET', versions, unpack(updates))
+call('HSET', versions, unpack(updates))
 return out
 `;
 
@@ -186,58 +213,60 @@ export class HistoryStore {
     return [...(await this.ingest(samples, now)).keys()];
   }
 
+  /** Stores samples and reports, per series written, what the write did (see SeriesWrite). */
+  async ingest(samples: readonly Sample[], now: number): Promise<Map<SeriesKey, SeriesWrite>> {
+    const grouped = new Map<SeriesKey, TimedValue[]>();
+    for (const sample of samples) {
+      const point = storable(sample);
+      if (!point) continue;
+      const key = seriesKey(sample.metric, sample.labels);
+      const points = grouped.get(key);
+      if (points) points.push(point);
+      else grouped.set(key, [point]);
+    }
+    const series = [...grouped].map(([key, points]) => ({
+      key,
+      points: inTimeOrder(points),
+      expectedVersion: -1,
+    }));
+    const writes = await this.writeSeries(series, now);
+    return new Map(series.map((entry, index) => [entry.key, writes[index] as SeriesWrite]));
+  }
+
   /**
-   * Stores samples and reports, per series written, its new version and the points written in
-   * time order, and whether the write only appended (what a cache needs to stay exact).
+   * Writes each series' points; one script call per `batchSize` series, all sent at once.
+   * Returns what each write did, in the order given.
    */
-  async ingest(
-    samples: readonly Sample[],
-    now: number,
-    /** The version a cache holds for a series whose new points all land after its newest one. */
-    expectedVersion: (key: SeriesKey, firstTimestamp: number) => number | undefined = () => undefined,
-    /** The samples' series keys, when the caller has them already (they are costly to build). */
-    sampleKeys?: readonly SeriesKey[],
-  ): Promise<Map<SeriesKey, SeriesWrite>> {
-    const grouped = new Map<SeriesKey, { ts: number; value: number }[]>();
-    for (let s = 0; s < samples.length; s++) {
-      const sample = samples[s] as Sample;
-      if (!Number.isFinite(sample.value) || !Number.isFinite(sample.timestamp)) continue;
-      const key = sampleKeys?.[s] ?? seriesKey(sample.metric, sample.labels);
-      let points = grouped.get(key);
-      if (!points) {
-        points = [];
-        grouped.set(key, points);
-      }
-      points.push({ ts: Math.trunc(sample.timestamp), value: sample.value });
-    }
+  async writeSeries(series: readonly SeriesPoints[], now: number): Promise<SeriesWrite[]> {
     const minTimestamp = Math.trunc(now - this.settings.maxAgeMs);
-    const keys = [...grouped.keys()];
-    const out = new Map<SeriesKey, SeriesWrite>();
-    for (let start = 0; start < keys.length; start += this.batchSize) {
-      const batch = keys.slice(start, start + this.batchSize);
-      const args: (string | number)[] = [this.settings.maxPoints, minTimestamp];
-      for (const key of batch) {
-        const points = grouped.get(key) ?? [];
-        if (points.length > 1) points.sort((a, b) => a.ts - b.ts);
-        let packed = '';
-        for (const point of points) packed += `${packed === '' ? '' : ';'}${point.ts}|${point.value}`;
-        const expected =
-          points.length > 0 ? (expectedVersion(key, (points[0] as { ts: number }).ts) ?? -1) : -1;
-        args.push(`${expected}#${packed}`);
-      }
-      const redisKeys = [...batch.map((key) => this.keyOf(key)), this.versionKey()];
-      const reply = await this.redis.vigilHistoryWrite(redisKeys.length, ...redisKeys, ...args);
-      this.roundTrips++;
-      batch.forEach((key, index) => {
-        out.set(key, {
-          version: Number(reply[2 * index]),
-          appendOnly: Number(reply[2 * index + 1]) === 1,
-          points: grouped.get(key) ?? [],
-          minTimestamp,
-        });
-      });
+    const calls: Promise<SeriesWrite[]>[] = [];
+    for (let start = 0; start < series.length; start += this.batchSize) {
+      calls.push(this.writeBatch(series.slice(start, start + this.batchSize), minTimestamp));
     }
-    return out;
+    return (await Promise.all(calls)).flat();
+  }
+
+  private async writeBatch(series: readonly SeriesPoints[], minTimestamp: number): Promise<SeriesWrite[]> {
+    const args: (string | number)[] = [this.settings.maxPoints, minTimestamp];
+    const keys: string[] = [];
+    for (const { key, points, expectedVersion } of series) {
+      keys.push(this.keyOf(key));
+      let packed = `${expectedVersion}#`;
+      for (let i = 0; i < points.length; i++) {
+        const point = points[i] as TimedValue;
+        packed += i === 0 ? `${point.timestamp}|${point.value}|0` : `;${point.timestamp}|${point.value}|0`;
+      }
+      args.push(packed);
+    }
+    keys.push(this.versionKey());
+    const reply = await this.redis.vigilHistoryWrite(keys.length, ...keys, ...args);
+    this.roundTrips++;
+    return series.map(({ points }, index) => ({
+      version: Number(reply[2 * index]),
+      appendOnly: Number(reply[2 * index + 1]) === 1,
+      points,
+      minTimestamp,
+    }));
   }
 
   /** Reads the newest `points` points of each series (all kept points when omitted), as of `now`. */
@@ -274,7 +303,7 @@ export class HistoryStore {
       Math.ceil(series.length / this.batchSize),
       Math.ceil(stateFields.length / this.batchSize),
     );
-    for (let b = 0; b < batches; b++) {
+    const readBatch = async (b: number) => {
       const batch = series.slice(b * this.batchSize, (b + 1) * this.batchSize);
       const fields = stateFields.slice(b * this.batchSize, (b + 1) * this.batchSize);
       const keys = [...batch.map((key) => this.keyOf(key)), this.stateKey()];
@@ -288,7 +317,8 @@ export class HistoryStore {
         const value = values[index];
         if (value) states.set(field, value);
       });
-    }
+    };
+    await Promise.all(Array.from({ length: batches }, (_, b) => readBatch(b)));
     return { history, states };
   }
 
@@ -299,7 +329,7 @@ export class HistoryStore {
       Math.ceil(flags.length / this.batchSize),
       Math.ceil(entries.length / this.batchSize),
     );
-    for (let b = 0; b < batches; b++) {
+    const commitBatch = async (b: number) => {
       const pipeline = this.redis.pipeline() as unknown as ScriptedRedis & { exec(): Promise<unknown> };
       const flagBatch = flags.slice(b * this.batchSize, (b + 1) * this.batchSize);
       if (flagBatch.length > 0) {
@@ -314,7 +344,8 @@ export class HistoryStore {
       if (chunk.length > 0) pipeline.hset(this.stateKey(), Object.fromEntries(chunk));
       await execOrThrow(pipeline);
       this.roundTrips++;
-    }
+    };
+    await Promise.all(Array.from({ length: batches }, (_, b) => commitBatch(b)));
   }
 
   private versionKey(): string {
@@ -324,6 +355,26 @@ export class HistoryStore {
   private stateKey(): string {
     return `${this.settings.prefix}:detection-state`;
   }
+}
+
+/**
+ * The sample as a point to store: itself when its timestamp is whole milliseconds (the usual
+ * case, no copy), truncated when not, undefined when its timestamp or value is not finite.
+ */
+export function storable(sample: TimedValue): TimedValue | undefined {
+  if (!Number.isFinite(sample.value) || !Number.isFinite(sample.timestamp)) return undefined;
+  if (Number.isInteger(sample.timestamp)) return sample;
+  return { timestamp: Math.trunc(sample.timestamp), value: sample.value };
+}
+
+/** Sorts by timestamp unless already in order (one series' points from one query usually are). */
+export function inTimeOrder<T extends TimedValue>(points: T[]): T[] {
+  for (let i = 1; i < points.length; i++) {
+    if ((points[i] as T).timestamp < (points[i - 1] as T).timestamp) {
+      return points.sort((a, b) => a.timestamp - b.timestamp);
+    }
+  }
+  return points;
 }
 
 /** Parses `ts|value|flag;ts|value|flag;...` without allocating per point beyond the numbers. */

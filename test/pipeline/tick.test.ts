@@ -59,6 +59,13 @@ function replica(cache = true, prefix = env.prefix, batchSize?: number) {
   const running = new RunningCollector('c', 'fake', collector, 5_000, { logger, clock, metrics });
   return {
     found,
+    store: deps.store,
+    /** A tick whose collector returns exactly these samples. */
+    tickSamples: async (samples: Sample[]) => {
+      next = samples;
+      clock.set(Math.max(...samples.map((s) => s.timestamp)));
+      return runTick(running, deps);
+    },
     tick: async (days: number[], value: (day: number) => number) => {
       next = days.map((day) => ({ metric: 'coverage', labels: {}, timestamp: day * DAY, value: value(day) }));
       clock.set(Math.max(...days) * DAY);
@@ -124,6 +131,23 @@ describe('runTick', () => {
       uncached.found.map((f) => [f.state, f.since, f.value]),
     );
     expect(cached.found.length).toBeGreaterThan(2);
+  });
+
+  it('stores one point per timestamp when a collector returns a day twice, warm cache or not', async () => {
+    const a = replica();
+    await a.tick([1, 2, 3, 4, 5], coverage);
+    const day6 = (value: number): Sample => ({ metric: 'coverage', labels: {}, timestamp: 6 * DAY, value });
+
+    await a.tickSamples([day6(90), day6(44.7)]);
+    const afterDuplicate = (await a.store.read(['coverage'])).get('coverage');
+    await a.tickSamples([day6(91), { ...day6(92), timestamp: 7 * DAY }]);
+    const afterRewrite = (await a.store.read(['coverage'])).get('coverage');
+
+    const days = (series: typeof afterRewrite) => [...(series?.timestamps ?? [])].map((t) => t / DAY);
+    expect(days(afterDuplicate)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(afterDuplicate?.values.at(-1)).toBe(44.7);
+    expect(days(afterRewrite)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    expect([...(afterRewrite?.values ?? [])].slice(-2)).toEqual([91, 92]);
   });
 
   it('judges a tick split into chunks of series exactly as one batch, with or without the cache', async () => {

@@ -44,8 +44,8 @@ async function twoReplicasWithWarmCache() {
   const cache = new DetectionCache(10, 5);
   const first = (await store.ingest([point(1, 90)], DAY)).get(KEY);
   if (!first) throw new Error('precondition: first write');
-  cache.set(KEY, first.version, await readSeries(store), new Map());
-  return { store, otherReplica, cache, first };
+  const entry = cache.set(KEY, first.version, await readSeries(store), []);
+  return { store, otherReplica, cache, first, entry };
 }
 
 describe('DetectionCache', () => {
@@ -55,48 +55,55 @@ describe('DetectionCache', () => {
     const first = (await store.ingest([point(1, 90), point(2, 91)], 2 * DAY)).get(KEY);
     const read = (await store.read([KEY], 5)).get(KEY);
     if (!first || !read) throw new Error('precondition: first write and read');
-    cache.set(KEY, first.version, read, new Map());
+    const entry = cache.set(KEY, first.version, read, []);
 
-    // Days 9 to 24 are missing: after the gap, points older than the 10-day age limit must
-    // vanish from the cache exactly as from a read, although Redis trims them lazily.
-    const days = [3, 4, 5, 6, 7, 8, ...Array.from({ length: 16 }, (_, i) => 25 + i)];
-    for (const day of days) {
-      const write = (await store.ingest([point(day, 90 + (day % 3))], day * DAY)).get(KEY);
+    // The window grows to 5 points, then shifts in place; days 9 to 24 are missing, so after the
+    // gap points older than the 10-day age limit must vanish from the cache exactly as from a
+    // read (although Redis trims them lazily) and the window grows again. Day 30 brings 3 points.
+    const days = [[3], [4], [5], [6], [7], [8], [25], [26], [27], [28], [29], [30, 31, 32], [33], [34]];
+    for (const batch of days) {
+      const day = batch.at(-1) as number;
+      const samples = batch.map((d) => point(d, 90 + (d % 3)));
+      const write = (await store.ingest(samples, day * DAY)).get(KEY);
       if (!write) throw new Error('precondition: write');
-      const cached = cache.advance(KEY, write);
+      const advanced = cache.advance(entry, write);
       if (day % 4 === 0) {
         await store.flag([{ series: KEY, timestamp: day * DAY, anomalous: true }]);
-        cache.commit(KEY, `${KEY}#0`, '{}', [{ series: KEY, timestamp: day * DAY, anomalous: true }]);
+        cache.commit(entry, 0, '{}', [day * DAY]);
       }
 
-      expect(cached?.version).toBe(write.version);
-      expect(plain(cached?.history)).toEqual(plain((await store.read([KEY], 5, day * DAY)).get(KEY)));
+      expect(advanced).toBe(true);
+      expect(entry.version).toBe(write.version);
+      expect(plain(entry.history)).toEqual(plain((await store.read([KEY], 5, day * DAY)).get(KEY)));
     }
+    expect(entry.states[0]).toBe('{}');
   });
 
   it('misses when another replica wrote in between, and when a write rewrote an old point', async () => {
-    const { store, otherReplica, cache } = await twoReplicasWithWarmCache();
+    const { store, otherReplica, cache, entry } = await twoReplicasWithWarmCache();
 
     await otherReplica.ingest([point(2, 91)], 2 * DAY);
     const afterOther = (await store.ingest([point(3, 92)], 3 * DAY)).get(KEY);
-    const missedOther = afterOther ? cache.advance(KEY, afterOther) : 'no write';
-    cache.set(KEY, afterOther?.version ?? 0, await readSeries(store), new Map());
+    const missedOther = afterOther ? cache.advance(entry, afterOther) : 'no write';
+    const reread = cache.set(KEY, afterOther?.version ?? 0, await readSeries(store), []);
     const rewrite = (await store.ingest([point(2, 44.7), point(4, 93)], 4 * DAY)).get(KEY);
-    const missedRewrite = rewrite ? cache.advance(KEY, rewrite) : 'no write';
+    const missedRewrite = rewrite ? cache.advance(reread, rewrite) : 'no write';
 
-    expect(missedOther).toBeUndefined();
+    expect(missedOther).toBe(false);
     expect(rewrite?.appendOnly).toBe(false);
-    expect(missedRewrite).toBeUndefined();
+    expect(missedRewrite).toBe(false);
+    expect(cache.lookup(KEY)).toBeUndefined();
   });
 
   it('never appends blindly on a stale expectation: the store re-checks when another replica wrote', async () => {
-    const { store, otherReplica, cache, first } = await twoReplicasWithWarmCache();
+    const { store, otherReplica, cache, first, entry } = await twoReplicasWithWarmCache();
 
     await otherReplica.ingest([point(2, 91)], 2 * DAY);
-    const expectation = cache.expectedVersion(KEY, 2 * DAY);
-    const write = (
-      await store.ingest([point(2, 92)], 2 * DAY, (key, ts) => cache.expectedVersion(key, ts))
-    ).get(KEY);
+    const expectation = cache.expectedVersion(entry, 2 * DAY);
+    const [write] = await store.writeSeries(
+      [{ key: KEY, points: [point(2, 92)], expectedVersion: expectation ?? -1 }],
+      2 * DAY,
+    );
     const stored = (await store.read([KEY], 5)).get(KEY);
 
     expect(expectation).toBe(first.version);
@@ -113,14 +120,15 @@ describe('DetectionCache', () => {
       anomalous: new Uint8Array(),
     };
 
-    cache.set('a', 1, empty, new Map());
-    cache.set('b', 1, empty, new Map());
-    cache.set('c', 1, empty, new Map());
+    const a = cache.set('a', 1, empty, []);
+    cache.set('b', 1, empty, []);
+    cache.lookup('a');
+    const c = cache.set('c', 1, empty, []);
+    const next = { version: 2, appendOnly: true, points: [], minTimestamp: 0 };
 
     expect(cache.size).toBe(2);
-    expect(cache.advance('a', { version: 2, appendOnly: true, points: [], minTimestamp: 0 })).toBeUndefined();
-    expect(cache.advance('c', { version: 2, appendOnly: true, points: [], minTimestamp: 0 })?.version).toBe(
-      2,
-    );
+    expect(cache.lookup('b')).toBeUndefined();
+    expect(cache.advance(a, next)).toBe(true);
+    expect(cache.advance(c, next)).toBe(true);
   });
 });
