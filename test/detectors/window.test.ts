@@ -63,6 +63,33 @@ describe('selection', () => {
     );
   });
 
+  it('selectKth partitions around the k-th smallest, also with many equal values and long windows', () => {
+    const few = fc.integer({ min: -3, max: 3 });
+    const spread = fc.double({ min: -1e6, max: 1e6, noNaN: true });
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.array(few, { minLength: 1, maxLength: 400, size: 'max' }),
+          fc.array(spread, { minLength: 1, maxLength: 400, size: 'max' }),
+        ),
+        fc.nat(),
+        (values, seed) => {
+          const k = seed % values.length;
+          const a = Float64Array.from(values);
+          const kth = selectKth(a, values.length, k);
+          const sorted = [...values].sort((x, y) => x - y);
+
+          expect(kth + 0).toBe((sorted[k] as number) + 0);
+          const plus = (xs: Iterable<number>) => [...xs].map((x) => x + 0).sort((x, y) => x - y);
+          expect(plus(a)).toEqual(plus(sorted));
+          expect(a.subarray(0, k).every((x) => x <= kth)).toBe(true);
+          expect(a.subarray(k + 1).every((x) => x >= kth)).toBe(true);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
   it('robustSpread is 1.4826 × MAD, and falls back to the mean absolute deviation when MAD is 0', () => {
     const values = [1, 2, 3, 4, 100];
     const spiky = [0, 0, 0, 0, 0, 0, 10];
