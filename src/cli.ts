@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
+import { registerAuditCommand } from './commands/audit.js';
 import { registerBacktestCommand } from './commands/backtest.js';
 import { registerConfigCommand } from './commands/config.js';
 import { registerOnceCommand } from './commands/once.js';
@@ -30,5 +31,6 @@ registerOnceCommand(program);
 registerBacktestCommand(program);
 registerPolicyCommand(program);
 registerSandboxCommand(program);
+registerAuditCommand(program);
 
 await program.parseAsync(process.argv);

@@ -1,7 +1,9 @@
+import { join, resolve } from 'node:path';
 import type { Redis } from 'ioredis';
+import { AuditLog } from './audit/log.js';
 import type { Config } from './config.js';
 import type { Clock } from './core/clock.js';
-import { errorMessage } from './core/errors.js';
+import { errorMessage, PermanentError } from './core/errors.js';
 import { CleanupStack } from './core/lifecycle.js';
 import type { Logger } from './core/logger.js';
 import { createMetricsRegistry, gauge, type MetricsRegistry } from './core/metrics.js';
@@ -44,6 +46,8 @@ export class Daemon {
   private stopping: Promise<void> | undefined;
   private evictionReason: string | null = null;
   private policy: PolicyWatcher | undefined;
+  private audit: AuditLog | undefined;
+  private auditProblem: string | undefined;
   private scheduling: Promise<void> | undefined;
   private schedulerReady = false;
   private readonly shutdown = new AbortController();
@@ -156,6 +160,11 @@ export class Daemon {
       clock: this.deps.clock,
       logger: logger.child({ component: 'policy-stage' }),
       metrics: this.metrics,
+      audit: {
+        append: (record) =>
+          this.audit?.append(record) ??
+          Promise.reject(new PermanentError(`audit log unavailable: ${this.auditProblem}`)),
+      },
     });
     const seenSeries = new Set<string>();
     const cache = createDetectionCache(this.config.history.cache_series, this.config.history.read_points);
@@ -229,6 +238,30 @@ export class Daemon {
       check: async () => (watcher.ready ? null : `policy ${file} not loaded: ${lastProblem}`),
     });
     this.cleanups.push('policy-watcher', () => watcher.stop());
+    await this.startAudit();
+  }
+
+  /**
+   * This replica's audit log, opened with the policy (decisions are what it records). A log
+   * that cannot be opened, or whose chain does not verify, keeps vigil from becoming ready:
+   * nothing may be decided unaudited.
+   */
+  private async startAudit(): Promise<void> {
+    const logger = this.deps.logger.child({ component: 'audit' });
+    const dir = join(resolve(this.config.data_dir), 'audit');
+    try {
+      const log = await AuditLog.open({ dir, replica: this.config.replica_id, clock: this.deps.clock });
+      this.audit = log;
+      this.cleanups.push('audit', () => log.close());
+      logger.info({ file: log.file, entries: log.length }, 'audit log open');
+    } catch (error) {
+      this.auditProblem = errorMessage(error);
+      logger.error({ error: this.auditProblem }, 'audit log unavailable');
+    }
+    this.readinessChecks.push({
+      name: 'audit',
+      check: async () => this.auditProblem ?? this.audit?.problem ?? null,
+    });
   }
 
   private async doStop(): Promise<void> {

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -227,11 +227,35 @@ describe('Daemon (in process)', () => {
     await evicting.stop();
   });
 
+  it('is not ready while its audit log does not verify, and says which line', async () => {
+    const policyFile = join(dir, 'policy.yaml');
+    await writeFile(policyFile, 'mode: dry-run\n');
+    await mkdir(join(dir, 'audit'));
+    await writeFile(join(dir, 'audit', 'audit-r1.jsonl'), 'not a record\n');
+    const config = parseConfig(
+      `redis:\n  url: ${REDIS_URL}\nhttp:\n  port: 0\npolicy_file: ${policyFile}\ndata_dir: ${dir}\nreplica_id: r1\n`,
+      'x.yaml',
+      {},
+    );
+    const daemon = new Daemon(config, { logger: pino({ level: 'silent' }), clock: systemClock });
+    await daemon.start();
+
+    const body = await waitFor('audit reason', async () => {
+      const reply = await status(`${daemon.url}/readyz`);
+      return reply.code === 503 && 'audit' in (reply.body.reasons as object) ? reply.body : undefined;
+    });
+    await daemon.stop();
+
+    expect((body.reasons as Record<string, string>).audit).toMatch(
+      /audit-r1\.jsonl does not verify, line 1: not a JSON record/,
+    );
+  });
+
   it('is not ready until the policy file is valid, and picks up a fixed file without a restart', async () => {
     const policyFile = join(dir, 'policy.yaml');
     await writeFile(policyFile, 'mode: sometimes\n');
     const config = parseConfig(
-      `redis:\n  url: ${REDIS_URL}\nhttp:\n  port: 0\npolicy_file: ${policyFile}\n`,
+      `redis:\n  url: ${REDIS_URL}\nhttp:\n  port: 0\npolicy_file: ${policyFile}\ndata_dir: ${dir}\n`,
       'x.yaml',
       {},
     );

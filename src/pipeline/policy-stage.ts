@@ -1,3 +1,4 @@
+import type { AuditRecord } from '../audit/chain.js';
 import type { Clock } from '../core/clock.js';
 import { errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
@@ -10,7 +11,7 @@ import type { PolicySnapshot } from '../policies/types.js';
 /**
  * The policy stage of the tick: each raised or ongoing finding is evaluated against the policy
  * in force, with counters read from Redis (every replica sees the same cooldowns and rates),
- * and every decision — skips included — is logged with the finding id and counted.
+ * and every decision — skips included — is logged with the finding id, counted and audited.
  *
  * The remediation queue that executes `act` decisions is a later stage; until it is wired in,
  * `onDecisions` is where decisions go (the daemon logs them as not executed).
@@ -22,6 +23,8 @@ export interface PolicyStageDeps {
   readonly logger: Logger;
   readonly metrics: MetricsRegistry;
   readonly onDecisions?: (finding: Finding, decisions: readonly Decision[]) => Promise<void>;
+  /** Where decisions are recorded (the replica's audit log); rejects when it cannot record. */
+  readonly audit?: { append(record: AuditRecord): Promise<unknown> };
 }
 
 export function createPolicyStage(deps: PolicyStageDeps): (findings: readonly Finding[]) => Promise<void> {
@@ -29,6 +32,10 @@ export function createPolicyStage(deps: PolicyStageDeps): (findings: readonly Fi
     name: 'vigil_decisions_total',
     help: 'Policy decisions by action',
     labelNames: ['action', 'rule'] as const,
+  });
+  const auditFailures = counter(deps.metrics, {
+    name: 'vigil_audit_failures_total',
+    help: 'Decisions that could not be written to the audit log (nothing is acted on without one)',
   });
   return async (findings) => {
     for (const finding of findings) {
@@ -60,8 +67,34 @@ export function createPolicyStage(deps: PolicyStageDeps): (findings: readonly Fi
           },
           'policy decision',
         );
+        try {
+          await deps.audit?.append(decisionRecord(finding, decision, snapshot));
+        } catch (error) {
+          auditFailures.inc();
+          deps.logger.error({ findingId: finding.id, error: errorMessage(error) }, 'decision not audited');
+        }
       }
       await deps.onDecisions?.(finding, decisions);
     }
+  };
+}
+
+/** The audit entry of one decision: what was decided, by which rule and policy, and why. */
+export function decisionRecord(finding: Finding, decision: Decision, snapshot: PolicySnapshot): AuditRecord {
+  return {
+    event: 'decision',
+    findingId: finding.id,
+    outcome: decision.action,
+    reason: decision.reason,
+    plan: {
+      series: finding.series,
+      severity: finding.verdict.severity,
+      rule: decision.ruleId,
+      remediation: decision.remediation,
+      target: decision.target,
+      params: decision.params,
+      gates: decision.gates,
+      policy: snapshot.hash,
+    },
   };
 }

@@ -1,0 +1,85 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { AuditLog } from '../../src/audit/log.js';
+import { verifyAuditFile } from '../../src/audit/verify.js';
+import { ManualClock } from '../../src/core/clock.js';
+import { createMetricsRegistry } from '../../src/core/metrics.js';
+import type { AuditEntry } from '../../src/core/types.js';
+import { createPolicyStage } from '../../src/pipeline/policy-stage.js';
+import { CounterStore } from '../../src/policies/counters.js';
+import { at, finding, policyOf } from '../policies/helpers.js';
+import { type TestRedis, testRedis } from '../support/redis.js';
+
+let env: TestRedis;
+let dir: string;
+beforeEach(async () => {
+  env = await testRedis();
+  dir = await mkdtemp(join(tmpdir(), 'vigil-policy-stage-'));
+});
+afterEach(async () => {
+  await env.cleanup();
+  await rm(dir, { recursive: true, force: true });
+});
+
+const snapshot = policyOf(`
+  mode: auto
+  remediations: { redeploy-service: { mode: auto } }
+  rules:
+    - id: drift
+      match: { metric: deploy_drift_commits_behind }
+      action: { kind: redeploy-service, params: { service: '{{labels.service}}' } }
+`);
+
+function stage(audit: { append(record: unknown): Promise<unknown> }) {
+  const clock = new ManualClock(at('2026-02-03T14:00:00Z'));
+  const metrics = createMetricsRegistry({ processMetrics: false });
+  const run = createPolicyStage({
+    policy: () => snapshot,
+    counters: new CounterStore({ redis: env.redis, prefix: env.prefix, clock }),
+    clock,
+    logger: pino({ level: 'silent' }),
+    metrics,
+    audit,
+  });
+  return { run, metrics, clock };
+}
+
+describe('policy stage', () => {
+  it('audits every decision with its finding, rule, target and the policy in force', async () => {
+    const log = await AuditLog.open({
+      dir,
+      replica: 'r1',
+      clock: new ManualClock(at('2026-02-03T14:00:00Z')),
+    });
+    const { run } = stage(log);
+
+    await run([finding(), finding({ id: 'f-2', state: 'cleared' })]);
+    await log.close();
+
+    const entries = (await readFile(log.file, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as AuditEntry);
+    expect(entries).toHaveLength(1);
+    expect(entries[0]).toMatchObject({
+      event: 'decision',
+      findingId: 'f-1',
+      outcome: 'act',
+      plan: { rule: 'drift', remediation: 'redeploy-service', target: 'nba-phase4', policy: snapshot.hash },
+    });
+    expect((await verifyAuditFile(log.file)).problem).toBeUndefined();
+  });
+
+  it('counts and logs a decision it could not audit, and carries on', async () => {
+    const { run, metrics } = stage({ append: () => Promise.reject(new Error('disk full')) });
+
+    await run([finding()]);
+
+    expect(await metrics.getSingleMetricAsString('vigil_audit_failures_total')).toContain(
+      'vigil_audit_failures_total 1',
+    );
+  });
+});
