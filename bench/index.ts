@@ -4,6 +4,7 @@
  * To add one, export `run(): Promise<void>` from bench/<name>.ts and list it here;
  * `npm run bench -- detectors` runs only the named modules.
  */
+import * as audit from './audit.js';
 import * as backtest from './backtest.js';
 import * as detectors from './detectors.js';
 import * as pipeline from './pipeline.js';
@@ -12,6 +13,7 @@ const modules: readonly { name: string; run: () => Promise<void> }[] = [
   { name: 'detectors', run: detectors.run },
   { name: 'backtest', run: backtest.run },
   { name: 'pipeline', run: pipeline.run },
+  { name: 'audit', run: audit.run },
 ];
 
 const only = process.argv.slice(2);
