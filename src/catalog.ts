@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { collectorRegistry } from './collectors/index.js';
-import { createRegistry, type Registry } from './core/plugin.js';
+import type { Registry } from './core/plugin.js';
+import { notifierRegistry } from './notify/index.js';
 
 /**
  * Every plugin family vigil knows, in one place, so config validation and the daemon read
@@ -15,5 +16,5 @@ export interface PluginCatalog {
 
 export const catalog: PluginCatalog = {
   collectors: collectorRegistry,
-  notifiers: createRegistry<Validatable>('notifier', []),
+  notifiers: notifierRegistry,
 };

@@ -8,6 +8,8 @@ import { CleanupStack } from './core/lifecycle.js';
 import type { Logger } from './core/logger.js';
 import { createMetricsRegistry, gauge, type MetricsRegistry } from './core/metrics.js';
 import { type ReadinessCheck, type RunningHttpServer, startHttpServer } from './http/server.js';
+import { notifierRegistry } from './notify/index.js';
+import { type Announcer, createAnnouncer } from './notify/lib/announce.js';
 import { assembleCollection, type Collection } from './pipeline/assemble.js';
 import { createPolicyStage } from './pipeline/policy-stage.js';
 import { TickScheduler } from './pipeline/scheduler.js';
@@ -47,6 +49,7 @@ export class Daemon {
   private evictionReason: string | null = null;
   private policy: PolicyWatcher | undefined;
   private audit: AuditLog | undefined;
+  private announcer: Announcer | undefined;
   private auditProblem: string | undefined;
   private scheduling: Promise<void> | undefined;
   private schedulerReady = false;
@@ -76,6 +79,7 @@ export class Daemon {
   private async doStart(): Promise<void> {
     const { logger } = this.deps;
     logger.info({ replica: this.config.replica_id, config: this.config.source }, 'vigil starting');
+    this.startNotifiers();
     this.startRedis();
     await this.startPolicy();
     this.http = await startHttpServer(this.config.http, {
@@ -86,6 +90,25 @@ export class Daemon {
     this.cleanups.push('http', () => this.http?.close());
     this.startPipeline();
     logger.info({ url: this.http.url }, 'vigil started');
+  }
+
+  /** Notifiers from config; delivery runs in the background and is drained last at shutdown. */
+  private startNotifiers(): void {
+    const notifiers = this.config.notifiers.map((entry, index) => {
+      const definition = notifierRegistry.get(entry.kind);
+      const id = entry.id ?? `${entry.kind}-${index}`;
+      return definition.create(definition.options.parse(entry.options), {
+        id,
+        logger: this.deps.logger.child({ component: `notifier.${entry.kind}::${id}` }),
+        clock: this.deps.clock,
+      });
+    });
+    const announcer = createAnnouncer(notifiers, {
+      logger: this.deps.logger.child({ component: 'notify' }),
+      metrics: this.metrics,
+    });
+    this.announcer = announcer;
+    this.cleanups.push('notifications', () => announcer.drain(Math.min(10_000, this.config.shutdown_grace)));
   }
 
   private startRedis(): void {
@@ -165,6 +188,7 @@ export class Daemon {
           this.audit?.append(record) ??
           Promise.reject(new PermanentError(`audit log unavailable: ${this.auditProblem}`)),
       },
+      announce: (event) => this.announcer?.announce(event),
     });
     const seenSeries = new Set<string>();
     const cache = createDetectionCache(this.config.history.cache_series, this.config.history.read_points);
@@ -230,6 +254,7 @@ export class Daemon {
     let lastProblem = 'not loaded yet';
     watcher.on('rejected', (problems) => {
       lastProblem = problems[0] ?? 'invalid policy';
+      void this.announcer?.announce({ type: 'policy-rejected', file, problems });
     });
     // An invalid policy at start leaves vigil alive but not ready; a valid edit makes it ready.
     await watcher.start();

@@ -10,6 +10,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../src/config.js';
 import { systemClock } from '../src/core/clock.js';
 import { Daemon } from '../src/daemon.js';
+import { capture } from './support/capture.js';
+import { startTestServer } from './support/http.js';
 import { freePort, spawnVigil, type VigilProcess, waitForHttpUrl } from './support/process.js';
 import { REDIS_URL } from './support/redis.js';
 import { startThrowawayRedis } from './support/redis-server.js';
@@ -276,5 +278,33 @@ describe('Daemon (in process)', () => {
       (await status(`${daemon.url}/readyz`)).code === 200 ? true : undefined,
     );
     await daemon.stop();
+  });
+
+  it('tells Slack when a policy edit is rejected, without the webhook in its logs', async () => {
+    const slack = await startTestServer((_request, response) => response.writeHead(200).end('ok'));
+    const policyFile = join(dir, 'policy.yaml');
+    await writeFile(policyFile, 'mode: dry-run\n');
+    const config = parseConfig(
+      [
+        `redis:\n  url: ${REDIS_URL}\nhttp:\n  port: 0\npolicy_file: ${policyFile}\ndata_dir: ${dir}`,
+        'notifiers:\n  - kind: slack\n    options: { retries: 0 }',
+      ].join('\n'),
+      'x.yaml',
+      { SLACK_WEBHOOK_URL: `${slack.url}/services/T1/B1/secret-token` },
+    );
+    const logs = capture();
+    const daemon = new Daemon(config, { logger: pino({ level: 'debug' }, logs.stream), clock: systemClock });
+    await daemon.start();
+
+    await writeFile(policyFile, 'mode: sometimes\n');
+    await daemon.reloadPolicy();
+    const posted = await waitFor('slack post', async () => slack.requests[0]);
+    await daemon.stop();
+    await slack.close();
+
+    expect(posted.path).toBe('/services/T1/B1/secret-token');
+    expect(JSON.parse(posted.body).text).toContain('vigil rejected an edit of');
+    expect(JSON.parse(posted.body).blocks[0].text.text).toMatch(/policy\.yaml:1 mode: /);
+    expect(logs.text()).not.toContain('secret-token');
   });
 });

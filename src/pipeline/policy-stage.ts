@@ -4,6 +4,7 @@ import { errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { counter, type MetricsRegistry } from '../core/metrics.js';
 import type { Decision, Finding } from '../core/types.js';
+import type { NotifyEvent } from '../notify/types.js';
 import type { CounterStore } from '../policies/counters.js';
 import { candidatesFor, evaluate, formatDecision } from '../policies/evaluate.js';
 import type { PolicySnapshot } from '../policies/types.js';
@@ -25,6 +26,8 @@ export interface PolicyStageDeps {
   readonly onDecisions?: (finding: Finding, decisions: readonly Decision[]) => Promise<void>;
   /** Where decisions are recorded (the replica's audit log); rejects when it cannot record. */
   readonly audit?: { append(record: AuditRecord): Promise<unknown> };
+  /** Tells humans about raised findings (with their decisions) and cleared ones; never awaited. */
+  readonly announce?: (event: NotifyEvent) => unknown;
 }
 
 export function createPolicyStage(deps: PolicyStageDeps): (findings: readonly Finding[]) => Promise<void> {
@@ -39,7 +42,10 @@ export function createPolicyStage(deps: PolicyStageDeps): (findings: readonly Fi
   });
   return async (findings) => {
     for (const finding of findings) {
-      if (finding.state === 'cleared') continue;
+      if (finding.state === 'cleared') {
+        deps.announce?.({ type: 'finding', finding, decisions: [] });
+        continue;
+      }
       const snapshot = deps.policy();
       if (!snapshot) {
         deps.logger.warn({ findingId: finding.id }, 'no policy loaded: finding reported, not acted on');
@@ -74,6 +80,7 @@ export function createPolicyStage(deps: PolicyStageDeps): (findings: readonly Fi
           deps.logger.error({ findingId: finding.id, error: errorMessage(error) }, 'decision not audited');
         }
       }
+      if (finding.state === 'raised') deps.announce?.({ type: 'finding', finding, decisions });
       await deps.onDecisions?.(finding, decisions);
     }
   };

@@ -8,6 +8,7 @@ import { verifyAuditFile } from '../../src/audit/verify.js';
 import { ManualClock } from '../../src/core/clock.js';
 import { createMetricsRegistry } from '../../src/core/metrics.js';
 import type { AuditEntry } from '../../src/core/types.js';
+import type { NotifyEvent } from '../../src/notify/types.js';
 import { createPolicyStage } from '../../src/pipeline/policy-stage.js';
 import { CounterStore } from '../../src/policies/counters.js';
 import { at, finding, policyOf } from '../policies/helpers.js';
@@ -33,7 +34,7 @@ const snapshot = policyOf(`
       action: { kind: redeploy-service, params: { service: '{{labels.service}}' } }
 `);
 
-function stage(audit: { append(record: unknown): Promise<unknown> }) {
+function stage(audit: { append(record: unknown): Promise<unknown> }, announced: NotifyEvent[] = []) {
   const clock = new ManualClock(at('2026-02-03T14:00:00Z'));
   const metrics = createMetricsRegistry({ processMetrics: false });
   const run = createPolicyStage({
@@ -43,6 +44,7 @@ function stage(audit: { append(record: unknown): Promise<unknown> }) {
     logger: pino({ level: 'silent' }),
     metrics,
     audit,
+    announce: (event) => announced.push(event),
   });
   return { run, metrics, clock };
 }
@@ -81,5 +83,25 @@ describe('policy stage', () => {
     expect(await metrics.getSingleMetricAsString('vigil_audit_failures_total')).toContain(
       'vigil_audit_failures_total 1',
     );
+  });
+
+  it('announces raised findings with their decisions and cleared ones, not ongoing ones', async () => {
+    const announced: NotifyEvent[] = [];
+    const { run } = stage({ append: async () => undefined }, announced);
+
+    await run([
+      finding({ id: 'f-1' }),
+      finding({ id: 'f-2', state: 'ongoing' }),
+      finding({ id: 'f-3', state: 'cleared' }),
+    ]);
+
+    expect(
+      announced.map((event) =>
+        event.type === 'finding' ? [event.finding.id, event.decisions.map((d) => d.action)] : event.type,
+      ),
+    ).toEqual([
+      ['f-1', ['act']],
+      ['f-3', []],
+    ]);
   });
 });

@@ -1,0 +1,67 @@
+import { formatDecision } from '../../policies/evaluate.js';
+import type { NotifyEvent } from '../types.js';
+
+/**
+ * Rendering, separate from transport: plain lines for the console, Slack mrkdwn for Slack. Pure,
+ * so a message is tested by its text.
+ */
+export function renderText(event: NotifyEvent): string {
+  if (event.type === 'policy-rejected') {
+    return [
+      `policy ${event.file} rejected; the last good policy stays in force:`,
+      ...event.problems.map((problem) => `  ${problem}`),
+    ].join('\n');
+  }
+  const { finding, decisions } = event;
+  const when = new Date(finding.since).toISOString();
+  if (finding.state === 'cleared') {
+    return `cleared ${finding.series} = ${finding.value} (finding ${finding.id}, open since ${when})`;
+  }
+  return [
+    `${finding.state} ${finding.verdict.severity} ${finding.series} = ${finding.value}: ${finding.verdict.reason} (finding ${finding.id}, since ${when})`,
+    ...decisions.map((decision) => `  ${formatDecision(decision)}`),
+  ].join('\n');
+}
+
+/** The Slack incoming-webhook payload: a one-line fallback `text` and one mrkdwn section. */
+export interface SlackMessage {
+  readonly text: string;
+  readonly blocks: { type: 'section'; text: { type: 'mrkdwn'; text: string } }[];
+}
+
+export function renderSlack(event: NotifyEvent): SlackMessage {
+  const lines = renderSlackLines(event);
+  return {
+    text: lines[0] as string,
+    blocks: [{ type: 'section', text: { type: 'mrkdwn', text: lines.join('\n') } }],
+  };
+}
+
+function renderSlackLines(event: NotifyEvent): string[] {
+  if (event.type === 'policy-rejected') {
+    return [
+      `:warning: vigil rejected an edit of \`${slackEscape(event.file)}\`; the last good policy stays in force`,
+      ...event.problems.map((problem) => `• ${slackEscape(problem)}`),
+    ];
+  }
+  const { finding, decisions } = event;
+  const since = new Date(finding.since).toISOString();
+  if (finding.state === 'cleared') {
+    return [
+      `:white_check_mark: cleared: \`${slackEscape(finding.series)}\` is ${finding.value} again`,
+      `finding ${finding.id}, open since ${since}`,
+    ];
+  }
+  const icon = finding.verdict.severity === 'critical' ? ':rotating_light:' : ':warning:';
+  return [
+    `${icon} *${finding.verdict.severity}* \`${slackEscape(finding.series)}\` = ${finding.value}`,
+    slackEscape(finding.verdict.reason),
+    `finding ${finding.id}, since ${since}`,
+    ...decisions.map((decision) => `• ${slackEscape(formatDecision(decision))}`),
+  ];
+}
+
+/** Slack treats &, < and > as control characters in mrkdwn. */
+function slackEscape(text: string): string {
+  return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
+}

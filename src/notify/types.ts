@@ -1,0 +1,50 @@
+import type { Clock } from '../core/clock.js';
+import { type ErrorKind, VigilError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import type { PluginDefinition } from '../core/plugin.js';
+import type { Decision, Finding } from '../core/types.js';
+
+/**
+ * What vigil tells humans. Notifications run after the audit and never gate anything: a Slack
+ * outage costs a message, never a remediation or a tick.
+ */
+export type NotifyEvent =
+  /** A finding opened (with what the policy decided for it) or closed. */
+  | {
+      readonly type: 'finding';
+      readonly finding: Finding;
+      readonly decisions: readonly Decision[];
+    }
+  /** An edit of the policy file was rejected; the last good policy stays in force. */
+  | { readonly type: 'policy-rejected'; readonly file: string; readonly problems: readonly string[] };
+
+/** One configured destination. `notify` is called at most once at a time per event, never concurrently with itself for one event. */
+export interface Notifier {
+  readonly id: string;
+  readonly kind: string;
+  /** Delivers the event, retrying within its own bounds; throws a NotifyError when it gave up. */
+  notify(event: NotifyEvent, signal: AbortSignal): Promise<void>;
+}
+
+export interface NotifierDeps {
+  readonly id: string;
+  readonly logger: Logger;
+  readonly clock: Clock;
+  /** Where the console notifier writes; stdout by default. */
+  readonly out?: { write(text: string): unknown };
+}
+
+export type NotifierDefinition<Options = unknown> = PluginDefinition<Options, Notifier, NotifierDeps>;
+
+/** A notification that could not be delivered; `retryable` says whether trying later may help. */
+export class NotifyError extends VigilError {
+  readonly kind: ErrorKind;
+
+  constructor(
+    message: string,
+    readonly retryable: boolean,
+  ) {
+    super(message, { code: retryable ? 'notify-transient' : 'notify-rejected' });
+    this.kind = retryable ? 'transient' : 'permanent';
+  }
+}
