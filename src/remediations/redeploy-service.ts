@@ -1,11 +1,89 @@
 import { z } from 'zod';
-import { defineRemediation, region, resourceName } from './types.js';
+import { pendingRollout } from './lib/rollout.js';
+import { defineRemediation, planImpossible, type RemediationPlan, region, resourceName } from './types.js';
 
-/** Rolls a Cloud Run service forward to the commit on main (the seed incident's fix). */
+export interface RedeployPlan extends RemediationPlan {
+  readonly kind: 'redeploy-service';
+  readonly service: string;
+  /** The full main commit to serve; images are tagged with its first 8 characters. */
+  readonly commit: string;
+}
+
+/**
+ * Rolls a Cloud Run service forward to the commit on main (the seed incident's fix): the same
+ * image repository with the commit's tag, and the `commit-sha` label the drift collector reads.
+ * The commit comes from the finding (`main_commit`, annotated by cloud-run-drift), so the plan
+ * says exactly which code will run before anything happens.
+ */
 export const redeployService = defineRemediation({
   kind: 'redeploy-service',
   summary: 'Redeploy a Cloud Run service from the current main commit',
   risk: 'low',
   params: z.strictObject({ service: resourceName, region: region.optional() }),
   target: (params) => params.service,
+  plan(finding, params): RedeployPlan {
+    const commit = finding.labels.main_commit;
+    if (!commit || !/^[0-9a-f]{8,40}$/.test(commit)) {
+      throw planImpossible(
+        `redeploy-service needs the main commit, and finding ${finding.id} (${finding.series}) has no main_commit label (cloud-run-drift findings carry one)`,
+      );
+    }
+    return {
+      kind: 'redeploy-service',
+      target: params.service,
+      service: params.service,
+      commit,
+      description: `redeploy ${params.service} at main ${commit.slice(0, 8)}`,
+    };
+  },
+  async execute(plan, { cloudRun, signal, timeoutMs }) {
+    const options = { signal, timeoutMs };
+    const current = await cloudRun.getService(plan.service, options);
+    if (current.commitSha === plan.commit && current.latestReadyRevision === current.latestCreatedRevision) {
+      return {
+        status: 'already-satisfied',
+        detail: `${plan.service} already serves ${plan.commit.slice(0, 8)} (revision ${current.latestReadyRevision})`,
+      };
+    }
+    const image = withTag(current.image, plan.commit.slice(0, 8));
+    const updated = await cloudRun.updateServiceImage(
+      plan.service,
+      image,
+      { 'commit-sha': plan.commit },
+      options,
+    );
+    const revision = updated.latestReadyRevision ?? updated.latestCreatedRevision ?? 'unknown';
+    return {
+      status: 'changed',
+      detail: `${plan.service} now runs ${image} (revision ${revision})`,
+      ref: revision,
+    };
+  },
+  async verify(plan, { cloudRun, signal, timeoutMs }) {
+    const service = await cloudRun.getService(plan.service, { signal, timeoutMs });
+    const wanted = plan.commit.slice(0, 8);
+    if (service.commitSha !== plan.commit) {
+      return {
+        status: 'failed',
+        detail: `${plan.service} is at ${service.commitSha?.slice(0, 8) ?? 'an unknown commit'}, not ${wanted}`,
+      };
+    }
+    const rollout = pendingRollout(service);
+    if (rollout) return rollout;
+    return {
+      status: 'recovered',
+      detail: `${plan.service} serves ${wanted} (revision ${service.latestReadyRevision})`,
+    };
+  },
 });
+
+/** `repo/name:old` → `repo/name:tag`. An image pinned by digest cannot be retagged safely. */
+function withTag(image: string, tag: string): string {
+  if (image.includes('@')) {
+    throw planImpossible(`cannot redeploy ${image}: it is pinned by digest, not by a commit tag`);
+  }
+  const slash = image.lastIndexOf('/');
+  const colon = image.lastIndexOf(':');
+  const repository = colon > slash ? image.slice(0, colon) : image;
+  return `${repository}:${tag}`;
+}

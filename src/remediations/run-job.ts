@@ -1,5 +1,22 @@
 import { z } from 'zod';
-import { defineRemediation, isCalendarDate, isoDate, resourceName } from './types.js';
+import type { RunExecution } from '../platform/run-types.js';
+import {
+  defineRemediation,
+  isCalendarDate,
+  isoDate,
+  type RemediationContext,
+  type RemediationPlan,
+  resourceName,
+} from './types.js';
+
+export interface RunJobPlan extends RemediationPlan {
+  readonly kind: 'run-job';
+  readonly job: string;
+  /** The container args of the execution, exactly. */
+  readonly args: readonly string[];
+  /** Time of the evidence: an execution of the same args created at or after it satisfies the plan. */
+  readonly after: number;
+}
 
 /** Runs a Cloud Run job over a date range, e.g. the grading backfill for the affected days. */
 export const runJob = defineRemediation({
@@ -17,4 +34,65 @@ export const runJob = defineRemediation({
       },
     ),
   target: (params) => params.job,
+  plan(finding, params): RunJobPlan {
+    // The seed's backfill script takes exactly these flags (grading backfill, --start-date/--end-date).
+    const args = ['--start-date', params.start_date, '--end-date', params.end_date];
+    return {
+      kind: 'run-job',
+      target: params.job,
+      job: params.job,
+      args,
+      after: finding.timestamp,
+      description: `run ${params.job} ${args.join(' ')}`,
+    };
+  },
+  async execute(plan, context) {
+    const previous = await matchingExecution(plan, context);
+    if (previous && previous.status !== 'failed') {
+      return {
+        status: 'already-satisfied',
+        detail: `${plan.job} execution ${previous.name} with the same args is ${previous.status}`,
+      };
+    }
+    const execution = await context.cloudRun.runJob(plan.job, plan.args, {
+      signal: context.signal,
+      timeoutMs: context.timeoutMs,
+    });
+    return {
+      status: 'changed',
+      detail: `${plan.job} execution ${execution.name} started`,
+      ref: execution.name,
+    };
+  },
+  async verify(plan, context) {
+    const execution = await matchingExecution(plan, context);
+    if (!execution)
+      return { status: 'failed', detail: `${plan.job} has no execution of ${plan.args.join(' ')}` };
+    if (execution.status === 'running')
+      return { status: 'not-yet', detail: `${plan.job} execution ${execution.name} is running` };
+    if (execution.status === 'failed') {
+      return {
+        status: 'failed',
+        detail: `${plan.job} execution ${execution.name} failed: ${execution.message ?? 'no message'}`,
+      };
+    }
+    return { status: 'recovered', detail: `${plan.job} execution ${execution.name} succeeded` };
+  },
 });
+
+/**
+ * The job's latest execution when it ran these args since the evidence (a retried or re-delivered
+ * job finds the execution its first attempt started).
+ */
+async function matchingExecution(
+  plan: RunJobPlan,
+  context: RemediationContext,
+): Promise<RunExecution | undefined> {
+  const options = { signal: context.signal, timeoutMs: context.timeoutMs };
+  const job = await context.cloudRun.getJob(plan.job, options);
+  if (!job.latestExecution) return undefined;
+  const execution = await context.cloudRun.getExecution(plan.job, job.latestExecution, options);
+  const sameArgs =
+    execution.args.length === plan.args.length && execution.args.every((arg, i) => arg === plan.args[i]);
+  return sameArgs && (execution.createTime ?? 0) >= plan.after ? execution : undefined;
+}

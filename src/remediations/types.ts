@@ -1,15 +1,62 @@
 import { z } from 'zod';
+import { PermanentError } from '../core/errors.js';
+import type { Finding } from '../core/types.js';
+import type { CloudRunAdapter } from '../platform/cloud-run.js';
 
 /** How much damage a remediation can do if it is wrong; shown in approvals and the docs. */
 export type Risk = 'low' | 'medium' | 'high';
 
 /**
- * The declarative half of a remediation kind: what it is called, how risky it is, which
- * parameters it takes and which target it acts on. Policies use it to validate `action.kind`
- * and the rendered params; the executing half (plan/execute/verify) extends this shape later.
- * Params are always strings because they come from YAML literals or rendered templates.
+ * Exactly what a remediation will do, decided before anything runs: shown in dry-runs and
+ * approvals, written to the audit log, and the basis of the queue's job id. Plain data.
  */
-export interface RemediationDefinition<Params extends Record<string, string> = Record<string, string>> {
+export interface RemediationPlan {
+  readonly kind: string;
+  /** The key shared by dedup, cooldowns, rate limits and the breaker. */
+  readonly target: string;
+  /** One line a human reads in Slack or an approval prompt. */
+  readonly description: string;
+}
+
+/** What the platform calls need besides the plan. */
+export interface RemediationContext {
+  readonly cloudRun: CloudRunAdapter;
+  /** Aborts the platform calls (shutdown, the worker's deadline). */
+  readonly signal?: AbortSignal;
+  /** Per platform call. */
+  readonly timeoutMs: number;
+}
+
+/**
+ * `changed`: this call changed the platform (`ref` names the new revision or execution).
+ * `already-satisfied`: the platform was already as planned, nothing was done — so running a plan
+ * twice (a retried or re-delivered job) acts once.
+ */
+export type ExecuteOutcome =
+  | { readonly status: 'changed'; readonly detail: string; readonly ref: string }
+  | { readonly status: 'already-satisfied'; readonly detail: string };
+
+/**
+ * Whether the planned change is in effect: `recovered` (it is), `not-yet` (still rolling out or
+ * running), `failed` (it did not take). Whether the metric itself recovered is judged from its series.
+ */
+export interface VerifyOutcome {
+  readonly status: 'recovered' | 'not-yet' | 'failed';
+  readonly detail: string;
+}
+
+/**
+ * A remediation kind: what it is called, how risky it is, which parameters it takes and which
+ * target it acts on (policies use these to validate rules), and the executing half: a pure `plan`,
+ * an idempotent `execute` that reads the current state first, and `verify`.
+ * Params are always strings because they come from YAML literals or rendered templates.
+ * Platform failures throw TransientError (retry) or PermanentError (give up); a finding that cannot
+ * be planned exactly throws PermanentError with code `plan-impossible`.
+ */
+export interface RemediationDefinition<
+  Params extends Record<string, string> = Record<string, string>,
+  Plan extends RemediationPlan = RemediationPlan,
+> {
   /** kebab-case, equal to the file name. */
   readonly kind: string;
   /** One line, shown by `--help`, in approvals and in the generated docs. */
@@ -19,6 +66,15 @@ export interface RemediationDefinition<Params extends Record<string, string> = R
   readonly params: z.ZodType<Params, Record<string, string | undefined>>;
   /** The key shared by dedup, cooldowns, rate limits and the breaker (never contains `:`). */
   target(params: Params): string;
+  /** Pure: the exact change for this finding, or a PermanentError saying what is missing. */
+  plan(finding: Finding, params: Params): Plan;
+  execute(plan: Plan, context: RemediationContext): Promise<ExecuteOutcome>;
+  verify(plan: Plan, context: RemediationContext): Promise<VerifyOutcome>;
+}
+
+/** The error `plan` throws when the finding lacks what an exact plan needs. */
+export function planImpossible(message: string): PermanentError {
+  return new PermanentError(message, { code: 'plan-impossible' });
 }
 
 /**
@@ -65,8 +121,8 @@ export function isCalendarDate(text: string): boolean {
 }
 
 /** Identity helper that keeps each definition's params type while checking the shape. */
-export function defineRemediation<Params extends Record<string, string>>(
-  definition: RemediationDefinition<Params>,
-): RemediationDefinition<Params> {
+export function defineRemediation<Params extends Record<string, string>, Plan extends RemediationPlan>(
+  definition: RemediationDefinition<Params, Plan>,
+): RemediationDefinition<Params, Plan> {
   return definition;
 }
