@@ -5,7 +5,7 @@ import { defineRemediation, type RemediationPlan, resourceName } from './types.j
 export interface RestartPlan extends RemediationPlan {
   readonly kind: 'restart-service';
   readonly service: string;
-  /** Time of the evidence (the finding's point): a restart at or after it satisfies the plan. */
+  /** Start of the finding's episode: a restart at or after it satisfies the plan (the same plan every tick). */
   readonly after: number;
 }
 
@@ -24,7 +24,7 @@ export const restartService = defineRemediation({
       kind: 'restart-service',
       target: params.service,
       service: params.service,
-      after: finding.timestamp,
+      after: finding.since,
       description: `restart ${params.service} (a new revision of the same image)`,
     };
   },
@@ -35,7 +35,7 @@ export const restartService = defineRemediation({
     if (restartedAt >= plan.after) {
       return {
         status: 'already-satisfied',
-        detail: `${plan.service} was restarted at ${new Date(restartedAt).toISOString()}, after the evidence`,
+        detail: `${plan.service} was restarted at ${new Date(restartedAt).toISOString()}, since the episode began`,
       };
     }
     const updated = await cloudRun.restartService(plan.service, options);
@@ -46,7 +46,7 @@ export const restartService = defineRemediation({
     const service = await cloudRun.getService(plan.service, { signal, timeoutMs });
     const restartedAt = Date.parse(service.templateAnnotations[RESTARTED_AT] ?? '');
     if (!(restartedAt >= plan.after))
-      return { status: 'failed', detail: `${plan.service} shows no restart since the evidence` };
+      return { status: 'failed', detail: `${plan.service} shows no restart since the episode began` };
     const rollout = pendingRollout(service);
     if (rollout) return rollout;
     return {

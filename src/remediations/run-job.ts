@@ -14,7 +14,7 @@ export interface RunJobPlan extends RemediationPlan {
   readonly job: string;
   /** The container args of the execution, exactly. */
   readonly args: readonly string[];
-  /** Time of the evidence: an execution of the same args created at or after it satisfies the plan. */
+  /** Start of the finding's episode: an execution of the same args created since satisfies the plan. */
   readonly after: number;
 }
 
@@ -42,7 +42,7 @@ export const runJob = defineRemediation({
       target: params.job,
       job: params.job,
       args,
-      after: finding.timestamp,
+      after: finding.since,
       description: `run ${params.job} ${args.join(' ')}`,
     };
   },
