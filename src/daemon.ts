@@ -1,5 +1,6 @@
 import { join, resolve } from 'node:path';
 import type { Redis } from 'ioredis';
+import type { AuditRecord } from './audit/chain.js';
 import { AuditLog } from './audit/log.js';
 import type { Config } from './config.js';
 import type { Clock } from './core/clock.js';
@@ -10,8 +11,11 @@ import { createMetricsRegistry, gauge, type MetricsRegistry } from './core/metri
 import { type ReadinessCheck, type RunningHttpServer, startHttpServer } from './http/server.js';
 import { notifierRegistry } from './notify/index.js';
 import { type Announcer, createAnnouncer } from './notify/lib/announce.js';
+import type { NotifyEvent } from './notify/types.js';
 import { assembleCollection, type Collection } from './pipeline/assemble.js';
+import { createDispatcher } from './pipeline/dispatch.js';
 import { createPolicyStage } from './pipeline/policy-stage.js';
+import { RemediationWorker } from './pipeline/remediation-worker.js';
 import { TickScheduler } from './pipeline/scheduler.js';
 import { createDetectionCache, runTick } from './pipeline/tick.js';
 import { CounterStore } from './policies/counters.js';
@@ -173,22 +177,37 @@ export class Daemon {
       redis,
       lease: true,
     });
+    const counters = new CounterStore({
+      redis,
+      prefix: `${this.config.redis.key_prefix}:`,
+      clock: this.deps.clock,
+    });
+    const audit = {
+      append: (record: AuditRecord) =>
+        this.audit?.append(record) ??
+        Promise.reject(new PermanentError(`audit log unavailable: ${this.auditProblem}`)),
+    };
+    const announce = (event: NotifyEvent) => this.announcer?.announce(event);
+    const remediation = this.policy
+      ? this.startRemediation(collection, counters, audit, announce)
+      : undefined;
     const policyStage = createPolicyStage({
       policy: () => this.policy?.current(),
-      counters: new CounterStore({
-        redis,
-        prefix: `${this.config.redis.key_prefix}:`,
-        clock: this.deps.clock,
-      }),
+      counters,
       clock: this.deps.clock,
       logger: logger.child({ component: 'policy-stage' }),
       metrics: this.metrics,
-      audit: {
-        append: (record) =>
-          this.audit?.append(record) ??
-          Promise.reject(new PermanentError(`audit log unavailable: ${this.auditProblem}`)),
-      },
-      announce: (event) => this.announcer?.announce(event),
+      audit,
+      announce,
+      ...(remediation
+        ? {
+            onDecisions: createDispatcher({
+              queue: remediation.queue,
+              audit,
+              logger: logger.child({ component: 'dispatch' }),
+            }),
+          }
+        : {}),
     });
     const seenSeries = new Set<string>();
     const cache = createDetectionCache(this.config.history.cache_series, this.config.history.read_points);
@@ -235,6 +254,41 @@ export class Daemon {
     );
     this.schedulerReady = true;
     logger.info({ collectors: [...byId.keys()] }, 'collector schedulers started');
+  }
+
+  /** The remediation worker of this replica (every replica runs one; BullMQ hands each job to one). */
+  private startRemediation(
+    collection: Collection,
+    counters: CounterStore,
+    audit: { append(record: AuditRecord): Promise<unknown> },
+    announce: (event: NotifyEvent) => unknown,
+  ): RemediationWorker {
+    const worker = new RemediationWorker(
+      {
+        redisUrl: this.config.redis.url,
+        prefix: this.config.redis.key_prefix,
+        concurrency: this.config.remediations.concurrency,
+        attempts: this.config.remediations.attempts,
+        verifyAfterMs: this.config.remediations.verify_after,
+        verifyAttempts: 4,
+        callTimeoutMs: this.config.gcp.timeout,
+        maxQueued: 100,
+        backoffMs: 5_000,
+      },
+      {
+        policy: () => this.policy?.current(),
+        counters,
+        audit,
+        announce,
+        platform: collection.platform,
+        clock: this.deps.clock,
+        logger: this.deps.logger.child({ component: 'remediation-worker' }),
+        metrics: this.metrics,
+      },
+    );
+    worker.start();
+    this.cleanups.push('remediation-worker', () => worker.stop());
+    return worker;
   }
 
   /** Re-reads the policy file now (SIGHUP). A rejected edit keeps the policy in force. */

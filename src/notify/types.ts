@@ -3,6 +3,7 @@ import { type ErrorKind, VigilError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { PluginDefinition } from '../core/plugin.js';
 import type { Decision, Finding } from '../core/types.js';
+import type { RemediationPlan } from '../remediations/types.js';
 
 /**
  * What vigil tells humans. Notifications run after the audit and never gate anything: a Slack
@@ -16,7 +17,28 @@ export type NotifyEvent =
       readonly decisions: readonly Decision[];
     }
   /** An edit of the policy file was rejected; the last good policy stays in force. */
-  | { readonly type: 'policy-rejected'; readonly file: string; readonly problems: readonly string[] };
+  | { readonly type: 'policy-rejected'; readonly file: string; readonly problems: readonly string[] }
+  /** A step of an automatic remediation (see RemediationStage). */
+  | {
+      readonly type: 'remediation';
+      readonly stage: RemediationStage;
+      readonly findingId: string;
+      readonly plan: RemediationPlan;
+      readonly detail: string;
+    };
+
+/**
+ * `executed` changed the platform; `already-satisfied` found nothing to do; `skipped` was stopped
+ * at run time (kill switch, override, cooldown); `failed` gave up; `verified` / `ineffective` are
+ * the verification's verdict (ineffective stops automatic runs on the target until a human resets it).
+ */
+export type RemediationStage =
+  | 'executed'
+  | 'already-satisfied'
+  | 'skipped'
+  | 'failed'
+  | 'verified'
+  | 'ineffective';
 
 /** One configured destination. `notify` is called at most once at a time per event, never concurrently with itself for one event. */
 export interface Notifier {

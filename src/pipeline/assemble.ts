@@ -33,6 +33,8 @@ export interface Collection {
   readonly entries: ReadonlyMap<string, CollectorEntry>;
   readonly bindings: readonly CompiledBinding[];
   readonly store: HistoryStore;
+  /** Google clients, created on first use (collectors and the remediation worker share them). */
+  readonly platform: PlatformAccess;
   close(): Promise<void>;
 }
 
@@ -84,6 +86,7 @@ export function assembleCollection(config: Config, deps: CollectionDeps): Collec
     entries,
     bindings: config.detectors.map((binding) => compileBinding(binding)),
     store,
+    platform,
     async close() {
       await gcp?.close();
     },

@@ -105,6 +105,8 @@ export class CounterStore {
   /**
    * Records that a run starts now. With `cooldownMs`, the check and the write are one atomic
    * script, so two replicas that both passed the policy cannot both start: the loser gets false.
+   * Recording the same `runId` again returns true without counting it twice, so a job that is
+   * retried or re-delivered after a crash keeps its claim.
    */
   async recordRun(
     kind: string,
@@ -127,6 +129,12 @@ export class CounterStore {
     }
     const replies = await this.exec(this.redis.multi().incr(key).pexpire(key, this.memoryMs));
     return toNumberOrNull(replies[0]) ?? 0;
+  }
+
+  /** Stops automatic runs on (kind, target) until a human resets it: the streak is set to `failures`. */
+  async escalate(kind: string, target: string, failures: number): Promise<void> {
+    const key = this.key('failures', kind, target);
+    await this.call(() => this.redis.set(key, String(failures), 'PX', this.memoryMs));
   }
 
   /** A human's reset after an escalation (`max_consecutive_failures` reached). */
@@ -166,6 +174,8 @@ export class CounterStore {
 
 // KEYS: cooldown, runs per target, runs per kind. ARGV: at, cooldownMs, runId, memoryMs, runsTtlMs, windowMs.
 const RECORD_RUN = `
+-- A run id already recorded is this run again (a retried or re-delivered job): still claimed.
+if redis.call('ZSCORE', KEYS[2], ARGV[3]) then return 1 end
 local at = tonumber(ARGV[1])
 local cooldown = tonumber(ARGV[2])
 local last = tonumber(redis.call('GET', KEYS[1]) or '')

@@ -1,32 +1,26 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Finding } from '../../src/core/types.js';
-import { createGcpClients, type GcpClients } from '../../src/platform/index.js';
+import type { GcpClients } from '../../src/platform/index.js';
 import { redeployService } from '../../src/remediations/redeploy-service.js';
 import { restartService } from '../../src/remediations/restart-service.js';
 import { runJob } from '../../src/remediations/run-job.js';
 import type { RemediationContext } from '../../src/remediations/types.js';
-import { type Sandbox, startSandbox } from '../../src/sandbox/index.js';
+import type { Sandbox } from '../../src/sandbox/index.js';
+import { finding } from '../policies/helpers.js';
+import { sandboxWithClients } from '../support/sandbox.js';
 import { waitFor } from '../support/wait.js';
 
 // The executing half of each remediation, through the real Cloud Run client, against the sandbox.
 let sandbox: Sandbox;
 let gcp: GcpClients;
 let context: RemediationContext;
+let close: () => Promise<void>;
 
 beforeAll(async () => {
-  sandbox = await startSandbox({ port: 0, seed: 77, operationDelayMs: 10 });
-  gcp = createGcpClients({
-    project: sandbox.project,
-    region: sandbox.region,
-    endpoint: sandbox.url,
-    timeoutMs: 10_000,
-  });
+  ({ sandbox, gcp, close } = await sandboxWithClients());
   context = { cloudRun: gcp.run, timeoutMs: 10_000 };
 });
-afterAll(async () => {
-  await gcp.close();
-  await sandbox.close();
-});
+afterAll(() => close());
 afterEach(async () => {
   sandbox.faults.clear();
   await sandbox.reset();
@@ -36,25 +30,15 @@ const PHASE4 = 'nba-phase4-precompute-processors';
 const WORKER = 'prediction-worker';
 
 function findingOf(series: string, labels: Record<string, string>): Finding {
-  return {
+  const now = sandbox.clock.now();
+  return finding({
     id: 'f-test',
-    series,
     metric: series.split('{')[0] as string,
+    series,
     labels,
-    timestamp: sandbox.clock.now(),
-    value: 0,
-    state: 'raised',
-    since: sandbox.clock.now(),
-    verdict: {
-      detector: 'threshold',
-      anomalous: true,
-      severity: 'critical',
-      score: 1,
-      statistic: null,
-      baseline: null,
-      reason: 'test',
-    },
-  };
+    timestamp: now,
+    since: now,
+  });
 }
 
 const service = (name: string) => sandbox.state().services.find((s) => s.name === name);

@@ -90,6 +90,35 @@ describe('CounterStore (real Redis)', () => {
     });
   });
 
+  it('keeps the claim of a run id recorded again (a retried job) and counts it once', async () => {
+    fresh();
+
+    const first = await store.recordRun('run-job', 'grading-backfill', { cooldownMs: HOUR, runId: 'job-1' });
+    clock.advance(60_000);
+    const retried = await store.recordRun('run-job', 'grading-backfill', {
+      cooldownMs: HOUR,
+      runId: 'job-1',
+    });
+    const other = await store.recordRun('run-job', 'grading-backfill', { cooldownMs: HOUR, runId: 'job-2' });
+    const counters = await store.read([{ kind: 'run-job', target: 'grading-backfill' }]);
+
+    expect([first, retried, other]).toEqual([true, true, false]);
+    expect(counters.targets['run-job|grading-backfill']).toMatchObject({ lastRunAt: T0, runsLastHour: 1 });
+  });
+
+  it('escalates a target: the failure streak jumps to the given count until a reset', async () => {
+    fresh();
+
+    await store.escalate('restart-service', 's', 3);
+    const escalated = (await store.read([{ kind: 'restart-service', target: 's' }])).targets[
+      'restart-service|s'
+    ];
+    await store.resetFailures('restart-service', 's');
+    const reset = (await store.read([{ kind: 'restart-service', target: 's' }])).targets['restart-service|s'];
+
+    expect([escalated?.consecutiveFailures, reset?.consecutiveFailures]).toEqual([3, 0]);
+  });
+
   it('tracks consecutive failures until a success or a reset', async () => {
     fresh();
 

@@ -75,7 +75,9 @@ export function createAnnouncer(
 
 /** What a log line about an event needs to be found again. */
 function subject(event: NotifyEvent): Record<string, string> {
-  return event.type === 'finding'
-    ? { event: event.type, findingId: event.finding.id, state: event.finding.state }
-    : { event: event.type, file: event.file };
+  if (event.type === 'finding')
+    return { event: event.type, findingId: event.finding.id, state: event.finding.state };
+  if (event.type === 'remediation')
+    return { event: event.type, findingId: event.findingId, stage: event.stage };
+  return { event: event.type, file: event.file };
 }

@@ -6,6 +6,9 @@ import type { NotifyEvent } from '../types.js';
  * so a message is tested by its text.
  */
 export function renderText(event: NotifyEvent): string {
+  if (event.type === 'remediation') {
+    return `remediation ${event.stage}: ${event.plan.description}: ${event.detail} (finding ${event.findingId})`;
+  }
   if (event.type === 'policy-rejected') {
     return [
       `policy ${event.file} rejected; the last good policy stays in force:`,
@@ -37,7 +40,23 @@ export function renderSlack(event: NotifyEvent): SlackMessage {
   };
 }
 
+const STAGE_ICONS: Record<string, string> = {
+  executed: ':wrench:',
+  'already-satisfied': ':ballot_box_with_check:',
+  skipped: ':double_vertical_bar:',
+  failed: ':x:',
+  verified: ':white_check_mark:',
+  ineffective: ':sos:',
+};
+
 function renderSlackLines(event: NotifyEvent): string[] {
+  if (event.type === 'remediation') {
+    return [
+      `${STAGE_ICONS[event.stage] ?? ''} remediation *${event.stage}*: ${slackEscape(event.plan.description)}`,
+      slackEscape(event.detail),
+      `finding ${event.findingId}`,
+    ];
+  }
   if (event.type === 'policy-rejected') {
     return [
       `:warning: vigil rejected an edit of \`${slackEscape(event.file)}\`; the last good policy stays in force`,

@@ -1,0 +1,307 @@
+import { type Job, Queue, UnrecoverableError, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import CircuitBreaker from 'opossum';
+import type { AuditRecord } from '../audit/chain.js';
+import type { PlatformAccess } from '../collectors/types.js';
+import type { Clock } from '../core/clock.js';
+import { errorMessage, isVigilError, TransientError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import { counter, type MetricsRegistry } from '../core/metrics.js';
+import type { Finding } from '../core/types.js';
+import type { NotifyEvent, RemediationStage } from '../notify/types.js';
+import type { CounterStore } from '../policies/counters.js';
+import { candidatesFor, evaluate } from '../policies/evaluate.js';
+import { type Counters, counterKey, type PolicySnapshot } from '../policies/types.js';
+import { remediationRegistry } from '../remediations/index.js';
+import type { ExecuteOutcome, RemediationContext, RemediationPlan } from '../remediations/types.js';
+import {
+  REMEDIATION_QUEUE,
+  type RemediationJobData,
+  RemediationQueue,
+  type VerificationJobData,
+} from './remediation-queue.js';
+
+/**
+ * The remediation worker: for each `remediate` job, re-check the policy (kill switch, overrides,
+ * maintenance, freeze, breaker: a decision can go stale while it waits), claim the run in Redis
+ * (cooldown, atomically across replicas), audit "started" and wait for it (fail closed), execute
+ * through a circuit breaker per kind and target, audit the outcome, announce it, and schedule the
+ * verification. Transient failures are retried by BullMQ with backoff; permanent ones and an open
+ * breaker end the job. Execution reads the platform first, so a job that runs twice acts once.
+ */
+export interface RemediationWorkerSettings {
+  readonly redisUrl: string;
+  readonly prefix: string;
+  readonly concurrency: number;
+  readonly attempts: number;
+  readonly verifyAfterMs: number;
+  /** Verification checks before `not-yet` counts as ineffective. */
+  readonly verifyAttempts: number;
+  /** Per platform call. */
+  readonly callTimeoutMs: number;
+  readonly maxQueued: number;
+  readonly backoffMs: number;
+}
+
+export interface RemediationWorkerDeps {
+  readonly policy: () => PolicySnapshot | undefined;
+  readonly counters: CounterStore;
+  readonly audit: { append(record: AuditRecord): Promise<unknown> };
+  readonly announce: (event: NotifyEvent) => unknown;
+  readonly platform: PlatformAccess;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly metrics: MetricsRegistry;
+}
+
+type Breaker = CircuitBreaker<[RemediationPlan, RemediationContext], ExecuteOutcome>;
+
+export class RemediationWorker {
+  readonly queue: RemediationQueue;
+  private worker: Worker | undefined;
+  private readonly connections: Redis[] = [];
+  private readonly breakers = new Map<string, { settings: string; breaker: Breaker }>();
+  private readonly shutdown = new AbortController();
+  private readonly outcomes;
+
+  constructor(
+    private readonly settings: RemediationWorkerSettings,
+    private readonly deps: RemediationWorkerDeps,
+  ) {
+    const queue = new Queue(REMEDIATION_QUEUE, {
+      connection: this.connection(),
+      prefix: settings.prefix,
+      // Finished jobs stay a week so their ids keep deduplicating the same plan.
+      defaultJobOptions: {
+        removeOnComplete: { age: 7 * 86_400, count: 1_000 },
+        removeOnFail: { count: 1_000 },
+      },
+    });
+    queue.on('error', (error) => deps.logger.warn({ error: error.message }, 'remediation queue error'));
+    this.queue = new RemediationQueue(queue, {
+      attempts: settings.attempts,
+      maxQueued: settings.maxQueued,
+      addTimeoutMs: 5_000,
+      backoffMs: settings.backoffMs,
+    });
+    this.outcomes = counter(deps.metrics, {
+      name: 'vigil_remediations_total',
+      help: 'Remediation steps by kind and stage (executed, already-satisfied, skipped, failed, verified, ineffective)',
+      labelNames: ['kind', 'stage'] as const,
+    });
+  }
+
+  start(): void {
+    if (this.worker) return;
+    this.worker = new Worker(REMEDIATION_QUEUE, (job: Job) => this.process(job), {
+      connection: this.connection(),
+      prefix: this.settings.prefix,
+      concurrency: this.settings.concurrency,
+    });
+    this.worker.on('error', (error) =>
+      this.deps.logger.warn({ error: error.message }, 'remediation worker error'),
+    );
+  }
+
+  /** Stops taking jobs and waits for running ones (the daemon bounds this), then closes. */
+  async stop(): Promise<void> {
+    this.shutdown.abort(new Error('vigil is shutting down'));
+    await this.worker?.close();
+    await this.queue.queue.close();
+    for (const { breaker } of this.breakers.values()) breaker.shutdown();
+    for (const connection of this.connections) connection.disconnect();
+  }
+
+  private async process(job: Job): Promise<void> {
+    if (job.name === 'verify') return this.verify(job as Job<VerificationJobData>);
+    return this.remediate(job as Job<RemediationJobData>);
+  }
+
+  private async remediate(job: Job<RemediationJobData>): Promise<void> {
+    const { finding, ruleId, plan } = job.data;
+    const logger = this.deps.logger.child({ jobId: job.id, findingId: finding.id, target: plan.target });
+    const snapshot = this.deps.policy();
+    if (!snapshot) throw new TransientError('no policy loaded');
+    const stale = await this.recheck(finding, ruleId, plan, snapshot);
+    if (stale) return this.report('skipped', finding.id, plan, stale, logger);
+    const settings = snapshot.remediations[plan.kind];
+    const claimed = await this.deps.counters.recordRun(plan.kind, plan.target, {
+      cooldownMs: settings?.cooldown ?? 0,
+      runId: job.id ?? plan.target,
+    });
+    if (!claimed) {
+      return this.report(
+        'skipped',
+        finding.id,
+        plan,
+        'another run on this target started within its cooldown',
+        logger,
+      );
+    }
+    // Fail closed: without the "started" record nothing happens (the job fails and is retried).
+    await this.deps.audit.append({ event: 'started', findingId: finding.id, plan, reason: `job ${job.id}` });
+    const breaker = this.breakerFor(plan, snapshot);
+    if (breaker.opened) {
+      return this.report(
+        'skipped',
+        finding.id,
+        plan,
+        `circuit breaker for ${plan.kind} on ${plan.target} is open`,
+        logger,
+      );
+    }
+    let outcome: ExecuteOutcome;
+    try {
+      outcome = await breaker.fire(plan, this.context(snapshot, plan));
+    } catch (error) {
+      await this.failed(error, breaker, finding.id, plan, snapshot, logger);
+      const permanent = (isVigilError(error) && error.kind === 'permanent') || breaker.opened;
+      if (permanent) throw new UnrecoverableError(errorMessage(error));
+      throw error;
+    }
+    await this.deps.counters.recordOutcome(plan.kind, plan.target, 'success');
+    const stage: RemediationStage = outcome.status === 'changed' ? 'executed' : 'already-satisfied';
+    await this.report(stage, finding.id, plan, outcome.detail, logger);
+    await this.queue.scheduleVerification(
+      { findingId: finding.id, plan, remediationJobId: String(job.id) },
+      this.settings.verifyAfterMs,
+      this.settings.verifyAttempts,
+    );
+  }
+
+  /**
+   * Why the decision no longer holds, or undefined when it still says `act`. The run's own cooldown
+   * and rate counters are left out: the claim enforces the cooldown atomically, and a retried job has
+   * already counted its run.
+   */
+  private async recheck(
+    finding: Finding,
+    ruleId: string,
+    plan: RemediationPlan,
+    snapshot: PolicySnapshot,
+  ): Promise<string | undefined> {
+    const counters = await this.deps.counters.read(candidatesFor(finding, snapshot));
+    const decisions = evaluate(finding, snapshot, this.deps.clock.now(), withoutRuns(counters, plan));
+    const decision = decisions.find((d) => d.ruleId === ruleId && d.target === plan.target);
+    if (!decision) return `rule ${ruleId} no longer asks for ${plan.kind} on ${plan.target}`;
+    return decision.action === 'act' ? undefined : `${decision.action}: ${decision.reason}`;
+  }
+
+  private async failed(
+    error: unknown,
+    breaker: Breaker,
+    findingId: string,
+    plan: RemediationPlan,
+    snapshot: PolicySnapshot,
+    logger: Logger,
+  ): Promise<void> {
+    const settings = snapshot.remediations[plan.kind];
+    if (breaker.opened && settings) {
+      await this.deps.counters.openBreaker(
+        plan.kind,
+        plan.target,
+        this.deps.clock.now() + settings.breaker.reset_timeout,
+      );
+    }
+    const streak = await this.deps.counters.recordOutcome(plan.kind, plan.target, 'failure');
+    const kind = isVigilError(error) ? error.kind : 'unknown';
+    const detail = `${errorMessage(error)} (${kind}; ${streak} failure${streak === 1 ? '' : 's'} in a row${breaker.opened ? '; breaker open' : ''})`;
+    await this.report('failed', findingId, plan, detail, logger);
+  }
+
+  private async verify(job: Job<VerificationJobData>): Promise<void> {
+    const { plan, findingId } = job.data;
+    const logger = this.deps.logger.child({ jobId: job.id, findingId, target: plan.target });
+    const definition = remediationRegistry.get(plan.kind);
+    const snapshot = this.deps.policy();
+    const outcome = await definition.verify(plan, this.context(snapshot, plan));
+    if (outcome.status === 'recovered')
+      return this.report('verified', findingId, plan, outcome.detail, logger);
+    const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+    if (outcome.status === 'not-yet' && !lastAttempt) throw new TransientError(outcome.detail);
+    // Did not take: stop acting on this target until a human has looked (policy gate: failures).
+    const limit = snapshot?.remediations[plan.kind]?.max_consecutive_failures ?? 1;
+    await this.deps.counters.escalate(plan.kind, plan.target, limit);
+    await this.report(
+      'ineffective',
+      findingId,
+      plan,
+      `${outcome.detail}; automatic runs on ${plan.target} stopped until reset`,
+      logger,
+    );
+  }
+
+  /** Audits (awaited), counts, logs and announces one step. */
+  private async report(
+    stage: RemediationStage,
+    findingId: string,
+    plan: RemediationPlan,
+    detail: string,
+    logger: Logger,
+  ): Promise<void> {
+    this.outcomes.inc({ kind: plan.kind, stage });
+    const level = stage === 'failed' || stage === 'ineffective' ? 'error' : 'info';
+    logger[level]({ stage, plan: plan.description, detail }, 'remediation');
+    await this.deps.audit.append({
+      event: `remediation-${stage}`,
+      findingId,
+      plan,
+      outcome: stage,
+      reason: detail,
+    });
+    this.deps.announce({ type: 'remediation', stage, findingId, plan, detail });
+  }
+
+  private context(snapshot: PolicySnapshot | undefined, plan: RemediationPlan): RemediationContext {
+    const timeout = snapshot?.remediations[plan.kind]?.breaker.timeout ?? this.settings.callTimeoutMs;
+    return {
+      cloudRun: this.deps.platform.cloudRun(),
+      signal: AbortSignal.any([this.shutdown.signal, AbortSignal.timeout(timeout)]),
+      timeoutMs: this.settings.callTimeoutMs,
+    };
+  }
+
+  /** One breaker per kind and target, rebuilt when the policy changes its settings. */
+  private breakerFor(plan: RemediationPlan, snapshot: PolicySnapshot): Breaker {
+    const key = counterKey(plan.kind, plan.target);
+    const options = snapshot.remediations[plan.kind]?.breaker;
+    const settings = JSON.stringify(options ?? {});
+    const existing = this.breakers.get(key);
+    if (existing && existing.settings === settings) return existing.breaker;
+    existing?.breaker.shutdown();
+    const definition = remediationRegistry.get(plan.kind);
+    const breaker: Breaker = new CircuitBreaker(
+      (planned: RemediationPlan, context: RemediationContext) => definition.execute(planned, context),
+      {
+        timeout: options?.timeout ?? this.settings.callTimeoutMs,
+        errorThresholdPercentage: options?.error_threshold_percentage ?? 50,
+        // opossum's default 0 opens on one failure in an empty window.
+        volumeThreshold: options?.volume_threshold ?? 3,
+        resetTimeout: options?.reset_timeout ?? 600_000,
+        // A plan the platform refuses says nothing about the platform's health.
+        errorFilter: (error: unknown) => isVigilError(error) && error.kind === 'permanent',
+      },
+    );
+    this.breakers.set(key, { settings, breaker });
+    return breaker;
+  }
+
+  private connection(): Redis {
+    const connection = new Redis(this.settings.redisUrl, { maxRetriesPerRequest: null, lazyConnect: false });
+    connection.on('error', () => undefined);
+    this.connections.push(connection);
+    return connection;
+  }
+}
+
+/** The counters with this target's and kind's runs left out (see `recheck`; rates were checked at enqueue). */
+function withoutRuns(counters: Counters, plan: RemediationPlan): Counters {
+  const key = counterKey(plan.kind, plan.target);
+  const own = counters.targets[key];
+  return {
+    targets: own
+      ? { ...counters.targets, [key]: { ...own, lastRunAt: null, runsLastHour: 0, runsLastDay: 0 } }
+      : counters.targets,
+    kinds: { ...counters.kinds, [plan.kind]: { runsLastHour: 0, runsLastDay: 0 } },
+  };
+}

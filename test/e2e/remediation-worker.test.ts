@@ -1,0 +1,227 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { AuditLog } from '../../src/audit/log.js';
+import { verifyAuditFile } from '../../src/audit/verify.js';
+import { ManualClock } from '../../src/core/clock.js';
+import { createMetricsRegistry } from '../../src/core/metrics.js';
+import type { AuditEntry, Finding } from '../../src/core/types.js';
+import type { NotifyEvent } from '../../src/notify/types.js';
+import { createDispatcher } from '../../src/pipeline/dispatch.js';
+import { RemediationWorker } from '../../src/pipeline/remediation-worker.js';
+import type { GcpClients } from '../../src/platform/index.js';
+import { CounterStore } from '../../src/policies/counters.js';
+import { candidatesFor, evaluate } from '../../src/policies/evaluate.js';
+import type { PolicySnapshot } from '../../src/policies/types.js';
+import type { Sandbox } from '../../src/sandbox/index.js';
+import { finding, policyOf } from '../policies/helpers.js';
+import { REDIS_URL, type TestRedis, testRedis } from '../support/redis.js';
+import { sandboxWithClients } from '../support/sandbox.js';
+import { waitFor } from '../support/wait.js';
+
+// act decision → queue → worker (re-check, claim, audit, breaker, execute) → verification, on real
+// Redis and BullMQ, against the sandbox through the real Cloud Run client.
+const PHASE4 = 'nba-phase4-precompute-processors';
+let sandbox: Sandbox;
+let gcp: GcpClients;
+let env: TestRedis;
+let dir: string;
+const running: { stop(): Promise<void> }[] = [];
+
+let close: () => Promise<void>;
+
+beforeAll(async () => {
+  ({ sandbox, gcp, close } = await sandboxWithClients());
+});
+afterAll(() => close());
+beforeEach(async () => {
+  env = await testRedis();
+  dir = await mkdtemp(join(tmpdir(), 'vigil-worker-'));
+});
+afterEach(async () => {
+  for (const item of running.splice(0)) await item.stop();
+  sandbox.faults.clear();
+  await sandbox.reset();
+  await env.cleanup();
+  await rm(dir, { recursive: true, force: true });
+});
+
+const policy = (mode = 'auto') =>
+  policyOf(`
+    mode: ${mode}
+    remediations:
+      redeploy-service:
+        mode: auto
+        cooldown: 1h
+        max_consecutive_failures: 2
+        breaker: { volume_threshold: 5, reset_timeout: 10m, timeout: 20s }
+    rules:
+      - id: drift
+        match: { metric: deploy_commits_behind }
+        action: { kind: redeploy-service, params: { service: '{{labels.service}}' } }
+  `);
+
+function driftFinding(): Finding {
+  const now = sandbox.clock.now();
+  return finding({
+    id: 'f-drift',
+    metric: 'deploy_commits_behind',
+    labels: { service: PHASE4, main_commit: sandbox.state().git.main },
+    timestamp: now,
+    since: now,
+  });
+}
+
+/** One replica's remediation path: dispatcher + worker sharing Redis, audit log and announcements. */
+async function replica(options: { policy: () => PolicySnapshot; verifyAfterMs?: number; attempts?: number }) {
+  const clock = new ManualClock(sandbox.clock.now());
+  const counters = new CounterStore({ redis: env.redis, prefix: env.prefix, clock });
+  const audit = await AuditLog.open({ dir, replica: 'r1', clock });
+  const announced: NotifyEvent[] = [];
+  const logger = pino({ level: 'silent' });
+  const worker = new RemediationWorker(
+    {
+      redisUrl: REDIS_URL,
+      prefix: env.prefix.slice(0, -1),
+      concurrency: 2,
+      attempts: options.attempts ?? 3,
+      verifyAfterMs: options.verifyAfterMs ?? 100,
+      verifyAttempts: 3,
+      callTimeoutMs: 10_000,
+      maxQueued: 10,
+      backoffMs: 50,
+    },
+    {
+      policy: options.policy,
+      counters,
+      audit,
+      announce: (event) => announced.push(event),
+      platform: { cloudRun: () => gcp.run, bigquery: () => gcp.bigquery },
+      clock,
+      logger,
+      metrics: createMetricsRegistry({ processMetrics: false }),
+    },
+  );
+  running.push({
+    stop: async () => {
+      await worker.stop();
+      await audit.close();
+    },
+  });
+  const dispatch = createDispatcher({ queue: worker.queue, audit, logger });
+  const decide = async (finding: Finding) => {
+    const snapshot = options.policy();
+    const decisions = evaluate(
+      finding,
+      snapshot,
+      clock.now(),
+      await counters.read(candidatesFor(finding, snapshot)),
+    );
+    await dispatch(finding, decisions);
+  };
+  const events = async () =>
+    (await readFile(audit.file, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((line) => (JSON.parse(line) as AuditEntry).event);
+  const stages = () => announced.flatMap((event) => (event.type === 'remediation' ? [event.stage] : []));
+  return { worker, decide, events, stages, counters, auditFile: audit.file };
+}
+
+const phase4 = () => sandbox.state().services.find((service) => service.name === PHASE4);
+
+describe('remediation worker', () => {
+  it('queues one job however often the decision repeats, redeploys once, audits and verifies it', async () => {
+    const snapshot = policy();
+    const r = await replica({ policy: () => snapshot });
+    const drift = driftFinding();
+
+    await r.decide(drift);
+    await r.decide(drift);
+    await r.decide({ ...drift, state: 'ongoing' });
+    r.worker.start();
+    await waitFor('verified', async () => (r.stages().includes('verified') ? true : undefined), 20_000);
+
+    expect(await r.events()).toEqual(['enqueued', 'started', 'remediation-executed', 'remediation-verified']);
+    expect(r.stages()).toEqual(['executed', 'verified']);
+    expect(phase4()).toMatchObject({ commits_behind_main: 0, contains_vegas_fix: true });
+    expect((await verifyAuditFile(r.auditFile)).problem).toBeUndefined();
+  });
+
+  it('checks the kill switch when the job runs, not only when it was queued', async () => {
+    let current = policy();
+    const r = await replica({ policy: () => current });
+
+    await r.decide(driftFinding());
+    current = policy('off');
+    r.worker.start();
+    await waitFor('skipped', async () => (r.stages().includes('skipped') ? true : undefined), 20_000);
+
+    expect(await r.events()).toEqual(['enqueued', 'remediation-skipped']);
+    expect(phase4()?.commits_behind_main).toBe(598);
+  });
+
+  it('retries a Cloud Run outage with backoff and acts once it answers', async () => {
+    const snapshot = policy();
+    const r = await replica({ policy: () => snapshot, attempts: 3 });
+    sandbox.faults.add({
+      endpoint: 'run.services.get',
+      status: 503,
+      latency_ms: 0,
+      probability: 1,
+      count: 1,
+    });
+
+    await r.decide(driftFinding());
+    r.worker.start();
+    await waitFor('executed', async () => (r.stages().includes('executed') ? true : undefined), 20_000);
+
+    expect((await r.events()).slice(0, 5)).toEqual([
+      'enqueued',
+      'started',
+      'remediation-failed',
+      'started',
+      'remediation-executed',
+    ]);
+    expect(phase4()?.commits_behind_main).toBe(0);
+    expect(phase4()?.revisions).toBeGreaterThan(0);
+  });
+
+  it('gives up at once on a permanent failure and counts it against the target', async () => {
+    const snapshot = policy();
+    const r = await replica({ policy: () => snapshot, attempts: 3 });
+    sandbox.faults.add({ endpoint: 'run.services.get', status: 403, latency_ms: 0, probability: 1 });
+
+    await r.decide(driftFinding());
+    r.worker.start();
+    await waitFor('failed', async () => (r.stages().includes('failed') ? true : undefined), 20_000);
+    const counters = await r.counters.read([{ kind: 'redeploy-service', target: PHASE4 }]);
+
+    expect(await r.events()).toEqual(['enqueued', 'started', 'remediation-failed']);
+    expect(counters.targets[`redeploy-service|${PHASE4}`]?.consecutiveFailures).toBe(1);
+  });
+
+  it('calls a change that did not stick ineffective and stops acting on the target', async () => {
+    const snapshot = policy();
+    const r = await replica({ policy: () => snapshot, verifyAfterMs: 1_500 });
+    const before = await gcp.run.getService(PHASE4);
+
+    await r.decide(driftFinding());
+    r.worker.start();
+    await waitFor('executed', async () => (r.stages().includes('executed') ? true : undefined), 20_000);
+    // A human rolls the service back before the verification looks.
+    await gcp.run.updateServiceImage(PHASE4, before.image, { 'commit-sha': before.commitSha ?? '' });
+    await waitFor('ineffective', async () => (r.stages().includes('ineffective') ? true : undefined), 20_000);
+    const counters = await r.counters.read([{ kind: 'redeploy-service', target: PHASE4 }]);
+
+    expect(await r.events()).toEqual([
+      'enqueued',
+      'started',
+      'remediation-executed',
+      'remediation-ineffective',
+    ]);
+    expect(counters.targets[`redeploy-service|${PHASE4}`]?.consecutiveFailures).toBe(2);
+  });
+});
