@@ -142,6 +142,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       VIGIL_NOW: new Date(world.clock.now()).toISOString(),
       // The commit every deployment must contain (the seed's Vegas line fix), for the drift collector.
       ...fixCommitEnv(world),
+      // Sandbox operations finish in milliseconds: verify remediations after seconds, not minutes.
+      VIGIL_VERIFY_AFTER: '10s',
     },
     clock: { now: () => world.clock.now() },
     scenario,

@@ -26,6 +26,7 @@ describe('vigil sandbox', () => {
         'VIGIL_HEALTH_BASE_URL',
         'VIGIL_NOW',
         'VIGIL_VEGAS_FIX_COMMIT',
+        'VIGIL_VERIFY_AFTER',
       ]);
       expect(exports.VIGIL_NOW).toMatch(/^2026-01-31T/);
       expect(exports.VIGIL_GCP_ENDPOINT).toBe(running.sandbox.url);
