@@ -9,6 +9,7 @@ import { compileBinding, detectorBinding } from '../src/detectors/binding.js';
 import { RunningCollector } from '../src/pipeline/running.js';
 import { createDetectionCache, runTick } from '../src/pipeline/tick.js';
 import { HistoryStore } from '../src/store/history.js';
+import { deleteKeysWithPrefix } from '../src/store/redis.js';
 
 /**
  * One tick over 10,000 series from an in-memory collector, through the real path: store in
@@ -107,12 +108,7 @@ export async function run(): Promise<void> {
       `redis round trips per tick: ${median(trips)}  = ${perThousand.toFixed(2)} per 1,000 series  (target ≤ 3)`,
     );
   } finally {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 5_000);
-      if (keys.length > 0) await redis.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
+    await deleteKeysWithPrefix(redis, prefix);
     redis.disconnect();
   }
 }

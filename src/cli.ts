@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { registerAuditCommand } from './commands/audit.js';
 import { registerBacktestCommand } from './commands/backtest.js';
 import { registerConfigCommand } from './commands/config.js';
+import { registerDemoCommand } from './commands/demo.js';
 import { registerOnceCommand } from './commands/once.js';
 import { registerPolicyCommand } from './commands/policy.js';
 import { registerRunCommand } from './commands/run.js';
@@ -26,6 +27,7 @@ const program = new Command()
   );
 
 registerRunCommand(program);
+registerDemoCommand(program);
 registerConfigCommand(program);
 registerOnceCommand(program);
 registerBacktestCommand(program);

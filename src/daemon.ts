@@ -40,6 +40,10 @@ import { createRedis, evictionProblem, pingRedis } from './store/redis.js';
 export interface DaemonDeps {
   readonly logger: Logger;
   readonly clock: Clock;
+  /** Sees every notification as it is announced (for embedding vigil, e.g. `vigil demo`). */
+  readonly observe?: (event: NotifyEvent) => void;
+  /** Where console notifiers write (stdout by default). */
+  readonly out?: { write(text: string): unknown };
 }
 
 export class Daemon {
@@ -96,6 +100,11 @@ export class Daemon {
     logger.info({ url: this.http.url }, 'vigil started');
   }
 
+  private notify(event: NotifyEvent): void {
+    this.deps.observe?.(event);
+    void this.announcer?.announce(event);
+  }
+
   /** Notifiers from config; delivery runs in the background and is drained last at shutdown. */
   private startNotifiers(): void {
     const notifiers = this.config.notifiers.map((entry, index) => {
@@ -105,6 +114,7 @@ export class Daemon {
         id,
         logger: this.deps.logger.child({ component: `notifier.${entry.kind}::${id}` }),
         clock: this.deps.clock,
+        ...(this.deps.out ? { out: this.deps.out } : {}),
       });
     });
     const announcer = createAnnouncer(notifiers, {
@@ -187,7 +197,7 @@ export class Daemon {
         this.audit?.append(record) ??
         Promise.reject(new PermanentError(`audit log unavailable: ${this.auditProblem}`)),
     };
-    const announce = (event: NotifyEvent) => this.announcer?.announce(event);
+    const announce = (event: NotifyEvent) => this.notify(event);
     const remediation = this.policy
       ? this.startRemediation(collection, counters, audit, announce)
       : undefined;
@@ -308,7 +318,7 @@ export class Daemon {
     let lastProblem = 'not loaded yet';
     watcher.on('rejected', (problems) => {
       lastProblem = problems[0] ?? 'invalid policy';
-      void this.announcer?.announce({ type: 'policy-rejected', file, problems });
+      this.notify({ type: 'policy-rejected', file, problems });
     });
     // An invalid policy at start leaves vigil alive but not ready; a valid edit makes it ready.
     await watcher.start();

@@ -59,10 +59,9 @@ async function record(
   deps: { readonly audit: { append(record: AuditRecord): Promise<unknown> }; readonly logger: Logger },
   entry: AuditRecord,
 ): Promise<void> {
-  deps.logger.warn(
-    { findingId: entry.findingId, event: entry.event, reason: entry.reason },
-    'remediation not queued',
-  );
+  const fields = { findingId: entry.findingId, event: entry.event, reason: entry.reason };
+  if (entry.event === 'enqueued') deps.logger.info(fields, 'remediation queued');
+  else deps.logger.warn(fields, 'remediation not queued');
   try {
     await deps.audit.append(entry);
   } catch (error) {

@@ -25,8 +25,11 @@ export async function startEmulatorServer(options: {
   const server = createServer((request, response) => {
     void serve(request, response, options, closing.signal);
   });
-  // gax and the BigQuery client keep connections alive; without this, close() waits for them.
-  server.keepAliveTimeout = 5_000;
+  // The Google clients keep connections alive and reuse them after seconds of idleness. Google's
+  // front ends keep idle connections for minutes; a short timeout here races with that reuse
+  // (the server closes as the client writes: ECONNRESET on every few-second tick). close() ends
+  // every connection itself.
+  server.keepAliveTimeout = 65_000;
   await listen(server, options.port);
   const { port } = server.address() as AddressInfo;
   return {

@@ -78,3 +78,18 @@ export async function evictionProblem(redis: Redis): Promise<string | null> {
     return null;
   }
 }
+
+/**
+ * Deletes every key under `prefix` (SCAN, never KEYS: the server keeps serving), e.g. what a demo,
+ * a benchmark or a test wrote. Keys may contain quotes and braces; MATCH treats only * ? [ specially.
+ */
+export async function deleteKeysWithPrefix(redis: Redis, prefix: string): Promise<number> {
+  let cursor = '0';
+  let deleted = 0;
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1_000);
+    if (keys.length > 0) deleted += await redis.del(...keys);
+    cursor = next;
+  } while (cursor !== '0');
+  return deleted;
+}

@@ -1,0 +1,235 @@
+import { randomUUID } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Command } from 'commander';
+import { Redis } from 'ioredis';
+import { verifyAuditFile } from '../audit/verify.js';
+import { type Config, loadConfig } from '../config.js';
+import { errorMessage } from '../core/errors.js';
+import { createLogger } from '../core/logger.js';
+import { Daemon } from '../daemon.js';
+import type { NotifyEvent } from '../notify/types.js';
+import { type Sandbox, startSandbox } from '../sandbox/index.js';
+import { deleteKeysWithPrefix } from '../store/redis.js';
+import { redisAnswers, startLocalRedis } from '../store/redis-server.js';
+import type { CommandIo } from './io.js';
+
+/**
+ * `vigil demo`: the seed incident end to end on one machine. The embedded sandbox plays the
+ * platform (BigQuery, Cloud Run, git, health endpoints); the real daemon, with the seed config
+ * and policy, detects the coverage drop, the drifted service, the grading gaps and the wedged
+ * worker, redeploys, backfills and restarts through its queue, announces each step (console
+ * notifier), verifies the changes, and — after the sandbox lives through two more days — sees the
+ * coverage recover. Exit 0 when the whole story happened within `--timeout`, 1 otherwise.
+ */
+export interface DemoOptions {
+  readonly redis?: string | undefined;
+  readonly timeoutMs: number;
+  readonly dataDir: string;
+}
+
+const CONFIG = fileURLToPath(new URL('../../examples/nba-props.yaml', import.meta.url));
+/** Collector intervals in the demo: the story unfolds in seconds, not hours. */
+const DEMO_INTERVAL_MS = 3_000;
+const PROBE_INTERVAL_MS = 1_000;
+const EXPECTED_VERIFICATIONS = ['redeploy-service', 'run-job', 'restart-service'] as const;
+
+export async function runDemo(options: DemoOptions, io: CommandIo): Promise<number> {
+  const say = (line: string) => io.stdout.write(`demo: ${line}\n`);
+  const cleanups: (() => Promise<void>)[] = [];
+  try {
+    const redisUrl = await redisForDemo(options.redis, say, cleanups);
+    say('starting the sandbox (BigQuery, Cloud Run, git and health endpoints of the seed platform)');
+    const sandbox = await startSandbox({ port: 0, seed: 77, operationDelayMs: 200 });
+    cleanups.push(() => sandbox.close());
+    const prefix = `vigil-demo-${randomUUID().slice(0, 8)}`;
+    cleanups.push(() => deleteKeys(redisUrl, prefix));
+    await rm(options.dataDir, { recursive: true, force: true });
+    const config = demoConfig(
+      await loadConfig(CONFIG, {
+        ...process.env,
+        ...sandbox.env,
+        VIGIL_REDIS_URL: redisUrl,
+        VIGIL_KEY_PREFIX: prefix,
+        VIGIL_DATA_DIR: options.dataDir,
+        VIGIL_HTTP_PORT: '0',
+        VIGIL_REPLICA_ID: 'demo',
+        VIGIL_VERIFY_AFTER: '3s',
+      }),
+    );
+    say(`the platform on ${sandbox.date()}: ${describePlatform(sandbox)}`);
+    const story = new Story(sandbox, say);
+    // The sandbox's clock stands still on its simulated day; vigil's must move (probes a second
+    // apart are different points), so it runs from the sandbox's time at wall-clock speed.
+    const startedWall = Date.now();
+    const clock = { now: () => sandbox.clock.now() + (Date.now() - startedWall) };
+    // The daemon's structured logs go to a file: the terminal shows the notifications.
+    await mkdir(options.dataDir, { recursive: true });
+    const logFile = join(options.dataDir, 'vigil.log');
+    const logStream = createWriteStream(logFile);
+    cleanups.push(() => new Promise<void>((done) => logStream.end(done)));
+    const daemon = new Daemon(config, {
+      logger: createLogger({ level: 'info', destination: logStream }),
+      clock,
+      observe: (event) => story.observe(event),
+      out: io.stdout,
+    });
+    cleanups.push(() => daemon.stop());
+    await daemon.start();
+    say(
+      `vigil is running (${config.collectors.length} collectors, policy ${config.policy_file}, logs in ${logFile}); its notifications follow`,
+    );
+    const done = await story.run(options.timeoutMs);
+    await daemon.stop();
+    const audit = await verifyAuditFile(join(resolve(options.dataDir), 'audit', 'audit-demo.jsonl'));
+    say(
+      audit.problem
+        ? `audit log BROKEN: ${audit.problem}`
+        : `audit log ${audit.file}: ${audit.entries} entries, chain intact (vigil audit verify --dir ${join(options.dataDir, 'audit')})`,
+    );
+    say(`the platform now: ${describePlatform(sandbox)}`);
+    for (const line of story.missing()) say(`NOT SEEN: ${line}`);
+    say(done && !audit.problem ? 'the whole story happened' : 'the story did not complete');
+    return done && !audit.problem ? 0 : 1;
+  } catch (error) {
+    io.stderr.write(`demo: ${errorMessage(error)}\n`);
+    return 1;
+  } finally {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
+  }
+}
+
+/** The seed config at demo speed: every collector every few seconds, probes every second. */
+function demoConfig(config: Config): Config {
+  return {
+    ...config,
+    collectors: config.collectors.map((collector) => ({
+      ...collector,
+      interval: collector.kind === 'http-probe' ? PROBE_INTERVAL_MS : DEMO_INTERVAL_MS,
+      cron: undefined,
+    })),
+  };
+}
+
+/**
+ * Follows the notifications: once the three remediations are verified it lets the sandbox live
+ * two more days (now with the fix deployed) and waits for the coverage finding to clear.
+ */
+class Story {
+  private readonly verified = new Set<string>();
+  private coverageCleared = false;
+  private advanced = false;
+  private wake: (() => void) | undefined;
+
+  constructor(
+    private readonly sandbox: Sandbox,
+    private readonly say: (line: string) => void,
+  ) {}
+
+  observe(event: NotifyEvent): void {
+    if (event.type === 'remediation' && event.stage === 'verified') this.verified.add(event.plan.kind);
+    if (
+      event.type === 'finding' &&
+      event.finding.state === 'cleared' &&
+      event.finding.metric === 'vegas_line_coverage'
+    ) {
+      this.coverageCleared = true;
+    }
+    this.wake?.();
+  }
+
+  async run(timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if (!this.advanced && EXPECTED_VERIFICATIONS.every((kind) => this.verified.has(kind))) {
+        this.advanced = true;
+        const state = await this.sandbox.advanceDays(2);
+        this.say(`every remediation verified; the sandbox lives two more days, to ${state.date}`);
+      }
+      if (this.advanced && this.coverageCleared) return true;
+      await new Promise<void>((resolve) => {
+        this.wake = resolve;
+        setTimeout(resolve, Math.min(1_000, Math.max(0, deadline - Date.now())));
+      });
+    }
+    return false;
+  }
+
+  missing(): string[] {
+    const lines = EXPECTED_VERIFICATIONS.filter((kind) => !this.verified.has(kind)).map(
+      (kind) => `${kind} verified`,
+    );
+    if (!this.coverageCleared) lines.push('vegas_line_coverage cleared');
+    return lines;
+  }
+}
+
+function describePlatform(sandbox: Sandbox): string {
+  const state = sandbox.state();
+  const phase4 = state.services.find((service) => service.name === 'nba-phase4-precompute-processors');
+  const worker = state.services.find((service) => service.name === 'prediction-worker');
+  const backfills = state.jobs.find((job) => job.name === 'grading-backfill')?.executions.length ?? 0;
+  return `phase 4 ${phase4?.commits_behind_main ?? '?'} commits behind main, prediction-worker health ${worker?.health ?? '?'}, ${backfills} grading backfill run(s)`;
+}
+
+/** The Redis to use: the given or usual one if it answers, else a throwaway redis-server if installed. */
+async function redisForDemo(
+  given: string | undefined,
+  say: (line: string) => void,
+  cleanups: (() => Promise<void>)[],
+): Promise<string> {
+  const url = given ?? process.env.VIGIL_REDIS_URL ?? 'redis://127.0.0.1:6379';
+  if (await redisAnswers(url)) {
+    say(`using Redis at ${redactUrl(url)} (keys under a demo prefix, deleted afterwards)`);
+    return url;
+  }
+  if (given) throw new Error(`no Redis answers at ${redactUrl(given)}`);
+  const local = await startLocalRedis(['--maxmemory-policy', 'noeviction']).catch((error: unknown) => {
+    throw new Error(`no Redis answers at ${redactUrl(url)}, and ${errorMessage(error)}`);
+  });
+  cleanups.push(() => local.stop());
+  say(`no Redis at ${redactUrl(url)}: started a throwaway redis-server on port ${local.port}`);
+  return local.url;
+}
+
+function redactUrl(url: string): string {
+  return url.replace(/\/\/[^@/]*@/, '//<credentials>@');
+}
+
+/** Deletes the demo's keys (history, state, queues, counters) so repeated demos leave nothing. */
+async function deleteKeys(url: string, prefix: string): Promise<void> {
+  const redis = new Redis(url, { maxRetriesPerRequest: 1 });
+  try {
+    await deleteKeysWithPrefix(redis, prefix);
+  } finally {
+    redis.disconnect();
+  }
+}
+
+export function registerDemoCommand(program: Command): void {
+  program
+    .command('demo')
+    .description(
+      'the seed incident end to end: the embedded sandbox plays the platform, vigil detects, remediates, verifies and audits',
+    )
+    .option(
+      '--redis <url>',
+      'Redis to use (default: VIGIL_REDIS_URL, else 127.0.0.1:6379, else a throwaway redis-server)',
+    )
+    .option('--timeout <seconds>', 'give up after this long', '180')
+    .option('--data-dir <dir>', 'where the audit log and git mirror go', '.vigil/demo')
+    .action(async (options: { redis?: string; timeout: string; dataDir: string }) => {
+      const seconds = Number(options.timeout);
+      if (!Number.isFinite(seconds) || seconds <= 0) {
+        process.stderr.write(`error: --timeout: expected a number of seconds, got "${options.timeout}"\n`);
+        process.exitCode = 2;
+        return;
+      }
+      process.exitCode = await runDemo(
+        { redis: options.redis, timeoutMs: seconds * 1_000, dataDir: options.dataDir },
+        { stdout: process.stdout, stderr: process.stderr },
+      );
+    });
+}

@@ -1,0 +1,52 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runDemo } from '../../src/commands/demo.js';
+import { capture } from '../support/capture.js';
+import { REDIS_URL } from '../support/redis.js';
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'vigil-demo-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('vigil demo', () => {
+  it('tells the seed incident end to end: detect, redeploy, backfill, restart, verify, recover, audit', async () => {
+    const stdout = capture();
+    const stderr = capture();
+
+    const code = await runDemo(
+      { redis: REDIS_URL, timeoutMs: 90_000, dataDir: join(dir, 'demo') },
+      { stdout: stdout.stream, stderr: stderr.stream },
+    );
+
+    const out = stdout.text();
+    expect(stderr.text()).toBe('');
+    expect(code).toBe(0);
+    expect(out).toContain(
+      'demo: the platform on 2026-02-02: phase 4 598 commits behind main, prediction-worker health error',
+    );
+    for (const line of [
+      /\[vigil\] raised critical vegas_line_coverage = 44\.6/,
+      /\[vigil\] raised critical deploy_commits_behind\{service="nba-phase4-precompute-processors"\} = 598/,
+      /\[vigil\] raised critical grading_completeness\{model="ensemble_v1"\} = 4\.2/,
+      /\[vigil\] raised critical probe_up\{service="prediction-worker",target="prediction-worker"\} = 0/,
+      /\[vigil\] remediation verified: redeploy nba-phase4-precompute-processors at main [0-9a-f]{8}/,
+      /\[vigil\] remediation verified: run grading-backfill --start-date 2026-01-26 --end-date 2026-02-01/,
+      /\[vigil\] remediation verified: restart prediction-worker/,
+      /\[vigil\] cleared vegas_line_coverage = 9\d/,
+      /demo: audit log .*audit-demo\.jsonl: \d+ entries, chain intact/,
+      /demo: the platform now: phase 4 \d+ commits behind main, prediction-worker health ok, 1 grading backfill run\(s\)/,
+      /demo: the whole story happened/,
+    ]) {
+      expect(out).toMatch(line);
+    }
+    // Each remediation ran exactly once.
+    expect(out.match(/remediation executed/g)).toHaveLength(3);
+    expect(await readFile(join(dir, 'demo', 'vigil.log'), 'utf8')).toContain('"msg":"vigil started"');
+  });
+});
