@@ -29,7 +29,8 @@ export type NotifyEvent =
 
 /**
  * `executed` changed the platform; `already-satisfied` found nothing to do; `skipped` was stopped
- * at run time (kill switch, override, cooldown); `failed` gave up; `verified` / `ineffective` are
+ * at run time (kill switch, override, cooldown); `failed` gave up; `interrupted` was cut short by
+ * vigil's own shutdown (retried, not counted against the target); `verified` / `ineffective` are
  * the verification's verdict (ineffective stops automatic runs on the target until a human resets it).
  */
 export type RemediationStage =
@@ -37,6 +38,7 @@ export type RemediationStage =
   | 'already-satisfied'
   | 'skipped'
   | 'failed'
+  | 'interrupted'
   | 'verified'
   | 'ineffective';
 

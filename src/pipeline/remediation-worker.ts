@@ -62,6 +62,7 @@ export class RemediationWorker {
   private readonly connections: Redis[] = [];
   private readonly breakers = new Map<string, { settings: string; breaker: Breaker }>();
   private readonly shutdown = new AbortController();
+  private stopping: Promise<void> | undefined;
   private readonly outcomes;
 
   constructor(
@@ -103,8 +104,13 @@ export class RemediationWorker {
     );
   }
 
-  /** Stops taking jobs and waits for running ones (the daemon bounds this), then closes. */
-  async stop(): Promise<void> {
+  /** Stops taking jobs and waits for running ones (the daemon bounds this), then closes. Idempotent. */
+  stop(): Promise<void> {
+    this.stopping ??= this.close();
+    return this.stopping;
+  }
+
+  private async close(): Promise<void> {
     this.shutdown.abort(new Error('vigil is shutting down'));
     await this.worker?.close();
     await this.queue.queue.close();
@@ -154,6 +160,18 @@ export class RemediationWorker {
     try {
       outcome = await breaker.fire(plan, this.context(snapshot, plan));
     } catch (error) {
+      if (this.shutdown.signal.aborted) {
+        // Our own shutdown cut the call short: not the target's fault. Execution reads the platform
+        // first, so the retry (here after a restart, or on another replica) finishes the job.
+        await this.report(
+          'interrupted',
+          finding.id,
+          plan,
+          `stopped by shutdown: ${errorMessage(error)}`,
+          logger,
+        );
+        throw error;
+      }
       await this.failed(error, breaker, finding.id, plan, snapshot, logger);
       const permanent = (isVigilError(error) && error.kind === 'permanent') || breaker.opened;
       if (permanent) throw new UnrecoverableError(errorMessage(error));

@@ -224,4 +224,19 @@ describe('remediation worker', () => {
     ]);
     expect(counters.targets[`redeploy-service|${PHASE4}`]?.consecutiveFailures).toBe(2);
   });
+
+  it('does not count a run cut short by its own shutdown against the target', async () => {
+    const snapshot = policy();
+    const r = await replica({ policy: () => snapshot });
+    sandbox.faults.add({ endpoint: 'run.services.patch', latency_ms: 5_000, probability: 1 });
+
+    await r.decide(driftFinding());
+    r.worker.start();
+    await waitFor('started', async () => ((await r.events()).includes('started') ? true : undefined), 20_000);
+    await r.worker.stop();
+    const counters = await r.counters.read([{ kind: 'redeploy-service', target: PHASE4 }]);
+
+    expect(await r.events()).toEqual(['enqueued', 'started', 'remediation-interrupted']);
+    expect(counters.targets[`redeploy-service|${PHASE4}`]?.consecutiveFailures).toBe(0);
+  });
 });

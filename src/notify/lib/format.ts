@@ -45,6 +45,7 @@ const STAGE_ICONS: Record<string, string> = {
   'already-satisfied': ':ballot_box_with_check:',
   skipped: ':double_vertical_bar:',
   failed: ':x:',
+  interrupted: ':pause_button:',
   verified: ':white_check_mark:',
   ineffective: ':sos:',
 };
