@@ -41,6 +41,12 @@ export interface RemediationWorkerSettings {
   readonly callTimeoutMs: number;
   readonly maxQueued: number;
   readonly backoffMs: number;
+  /**
+   * BullMQ's job lock (default 30 s) and stalled-job check (default 30 s): a job whose worker died
+   * runs again after about lockDuration + stalledInterval. Tests shorten both.
+   */
+  readonly lockDurationMs?: number;
+  readonly stalledIntervalMs?: number;
 }
 
 export interface RemediationWorkerDeps {
@@ -98,6 +104,8 @@ export class RemediationWorker {
       connection: this.connection(),
       prefix: this.settings.prefix,
       concurrency: this.settings.concurrency,
+      ...(this.settings.lockDurationMs ? { lockDuration: this.settings.lockDurationMs } : {}),
+      ...(this.settings.stalledIntervalMs ? { stalledInterval: this.settings.stalledIntervalMs } : {}),
     });
     this.worker.on('error', (error) =>
       this.deps.logger.warn({ error: error.message }, 'remediation worker error'),
@@ -167,7 +175,7 @@ export class RemediationWorker {
           'interrupted',
           finding.id,
           plan,
-          `stopped by shutdown: ${errorMessage(error)}`,
+          `stopped by shutdown (${errorMessage(error)}); a request already sent may still land, and the retry reads the platform before acting`,
           logger,
         );
         throw error;

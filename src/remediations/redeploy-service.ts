@@ -39,10 +39,16 @@ export const redeployService = defineRemediation({
   async execute(plan, { cloudRun, signal, timeoutMs }) {
     const options = { signal, timeoutMs };
     const current = await cloudRun.getService(plan.service, options);
-    if (current.commitSha === plan.commit && current.latestReadyRevision === current.latestCreatedRevision) {
+    // The template already names the commit: deployed, or rolling out from an earlier attempt that
+    // was cut short (a crash after the update was sent). Updating again would only add a revision;
+    // verify() tells whether the rollout finished.
+    if (current.commitSha === plan.commit) {
+      const rolling = current.latestReadyRevision !== current.latestCreatedRevision;
       return {
         status: 'already-satisfied',
-        detail: `${plan.service} already serves ${plan.commit.slice(0, 8)} (revision ${current.latestReadyRevision})`,
+        detail: rolling
+          ? `${plan.service} is already rolling out ${plan.commit.slice(0, 8)} (revision ${current.latestCreatedRevision})`
+          : `${plan.service} already serves ${plan.commit.slice(0, 8)} (revision ${current.latestReadyRevision})`,
       };
     }
     const image = withTag(current.image, plan.commit.slice(0, 8));

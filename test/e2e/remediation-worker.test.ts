@@ -1,6 +1,9 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AuditLog } from '../../src/audit/log.js';
@@ -24,6 +27,7 @@ import { waitFor } from '../support/wait.js';
 // act decision → queue → worker (re-check, claim, audit, breaker, execute) → verification, on real
 // Redis and BullMQ, against the sandbox through the real Cloud Run client.
 const PHASE4 = 'nba-phase4-precompute-processors';
+const WORKER_FIXTURE = fileURLToPath(new URL('../fixtures/remediation-worker.ts', import.meta.url));
 let sandbox: Sandbox;
 let gcp: GcpClients;
 let env: TestRedis;
@@ -48,20 +52,20 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const policy = (mode = 'auto') =>
-  policyOf(`
-    mode: ${mode}
-    remediations:
-      redeploy-service:
-        mode: auto
-        cooldown: 1h
-        max_consecutive_failures: 2
-        breaker: { volume_threshold: 5, reset_timeout: 10m, timeout: 20s }
-    rules:
-      - id: drift
-        match: { metric: deploy_commits_behind }
-        action: { kind: redeploy-service, params: { service: '{{labels.service}}' } }
-  `);
+const policyYaml = (mode = 'auto') => `
+mode: ${mode}
+remediations:
+  redeploy-service:
+    mode: auto
+    cooldown: 1h
+    max_consecutive_failures: 2
+    breaker: { volume_threshold: 5, reset_timeout: 10m, timeout: 20s }
+rules:
+  - id: drift
+    match: { metric: deploy_commits_behind }
+    action: { kind: redeploy-service, params: { service: '{{labels.service}}' } }
+`;
+const policy = (mode = 'auto') => policyOf(policyYaml(mode));
 
 function driftFinding(): Finding {
   const now = sandbox.clock.now();
@@ -75,7 +79,13 @@ function driftFinding(): Finding {
 }
 
 /** One replica's remediation path: dispatcher + worker sharing Redis, audit log and announcements. */
-async function replica(options: { policy: () => PolicySnapshot; verifyAfterMs?: number; attempts?: number }) {
+async function replica(options: {
+  policy: () => PolicySnapshot;
+  verifyAfterMs?: number;
+  attempts?: number;
+  lockDurationMs?: number;
+  stalledIntervalMs?: number;
+}) {
   const clock = new ManualClock(sandbox.clock.now());
   const counters = new CounterStore({ redis: env.redis, prefix: env.prefix, clock });
   const audit = await AuditLog.open({ dir, replica: 'r1', clock });
@@ -92,6 +102,8 @@ async function replica(options: { policy: () => PolicySnapshot; verifyAfterMs?: 
       callTimeoutMs: 10_000,
       maxQueued: 10,
       backoffMs: 50,
+      ...(options.lockDurationMs ? { lockDurationMs: options.lockDurationMs } : {}),
+      ...(options.stalledIntervalMs ? { stalledIntervalMs: options.stalledIntervalMs } : {}),
     },
     {
       policy: options.policy,
@@ -228,15 +240,77 @@ describe('remediation worker', () => {
   it('does not count a run cut short by its own shutdown against the target', async () => {
     const snapshot = policy();
     const r = await replica({ policy: () => snapshot });
-    sandbox.faults.add({ endpoint: 'run.services.patch', latency_ms: 5_000, probability: 1 });
+    sandbox.faults.add({ endpoint: 'run.services.patch', latency_ms: 2_000, probability: 1 });
+    const requestsBefore = sandbox.requests().at(-1)?.seq ?? 0;
 
     await r.decide(driftFinding());
     r.worker.start();
     await waitFor('started', async () => ((await r.events()).includes('started') ? true : undefined), 20_000);
     await r.worker.stop();
+    // The abandoned update may still land (shutdown cannot recall a request): let it, before the reset.
+    await waitFor('the abandoned update settled', async () =>
+      sandbox.requests(requestsBefore).some((request) => request.route === 'run.services.patch')
+        ? true
+        : undefined,
+    );
     const counters = await r.counters.read([{ kind: 'redeploy-service', target: PHASE4 }]);
 
     expect(await r.events()).toEqual(['enqueued', 'started', 'remediation-interrupted']);
     expect(counters.targets[`redeploy-service|${PHASE4}`]?.consecutiveFailures).toBe(0);
+  });
+
+  it('after a worker is killed (SIGKILL) with its redeploy sent, the job runs again and the platform changes once', async () => {
+    const snapshot = policy();
+    const r = await replica({ policy: () => snapshot, lockDurationMs: 2_000, stalledIntervalMs: 1_000 });
+    // The update lands at once; the child then hangs polling the rollout, where it is killed.
+    sandbox.faults.add({ endpoint: 'run.operations.get', latency_ms: 60_000, probability: 1, count: 1 });
+    const revisionsBefore = phase4()?.revisions ?? 0;
+    const requestsBefore = sandbox.requests().at(-1)?.seq ?? 0;
+    await r.decide(driftFinding());
+    const child = spawn(process.execPath, ['--import', 'tsx', WORKER_FIXTURE], {
+      env: {
+        ...process.env,
+        POLICY_YAML: policyYaml(),
+        GCP_PROJECT: sandbox.project,
+        GCP_REGION: sandbox.region,
+        GCP_ENDPOINT: sandbox.url,
+        REDIS_URL,
+        AUDIT_DIR: dir,
+        REPLICA: 'killed',
+        QUEUE_PREFIX: env.prefix.slice(0, -1),
+        COUNTER_PREFIX: env.prefix,
+      },
+      stdio: 'ignore',
+    });
+    running.push({ stop: async () => void child.kill('SIGKILL') });
+
+    await waitFor(
+      'the update sent by the doomed worker',
+      async () =>
+        sandbox.requests(requestsBefore).some((request) => request.route === 'run.services.patch')
+          ? true
+          : undefined,
+      20_000,
+    );
+    child.kill('SIGKILL');
+    await once(child, 'exit');
+    r.worker.start();
+    await waitFor(
+      'the job finished elsewhere',
+      async () =>
+        r.stages().includes('already-satisfied') || r.stages().includes('executed') ? true : undefined,
+      30_000,
+    );
+    const killed = (await readFile(join(dir, 'audit-killed.jsonl'), 'utf8')).trim().split('\n');
+
+    expect(killed.map((line) => (JSON.parse(line) as AuditEntry).event)).toEqual(['started']);
+    expect(await r.events()).toEqual(['enqueued', 'started', 'remediation-already-satisfied']);
+    expect(phase4()?.revisions).toBe(revisionsBefore + 1);
+    // Successful updates only: an aborted request of the previous test may be logged late.
+    expect(
+      sandbox
+        .requests(requestsBefore)
+        .filter((request) => request.route === 'run.services.patch' && request.status === 200),
+    ).toHaveLength(1);
   });
 });
