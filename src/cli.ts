@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
+import { registerApproveCommand } from './commands/approve.js';
 import { registerAuditCommand } from './commands/audit.js';
 import { registerBacktestCommand } from './commands/backtest.js';
 import { registerConfigCommand } from './commands/config.js';
@@ -34,5 +35,6 @@ registerBacktestCommand(program);
 registerPolicyCommand(program);
 registerSandboxCommand(program);
 registerAuditCommand(program);
+registerApproveCommand(program);
 
 await program.parseAsync(process.argv);

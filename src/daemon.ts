@@ -18,6 +18,7 @@ import { createPolicyStage } from './pipeline/policy-stage.js';
 import { RemediationWorker } from './pipeline/remediation-worker.js';
 import { TickScheduler } from './pipeline/scheduler.js';
 import { createDetectionCache, runTick } from './pipeline/tick.js';
+import { ApprovalStore } from './policies/approvals.js';
 import { CounterStore } from './policies/counters.js';
 import { PolicyWatcher } from './policies/watcher.js';
 import { createRedis, evictionProblem, pingRedis } from './store/redis.js';
@@ -198,8 +199,9 @@ export class Daemon {
         Promise.reject(new PermanentError(`audit log unavailable: ${this.auditProblem}`)),
     };
     const announce = (event: NotifyEvent) => this.notify(event);
+    const approvals = new ApprovalStore(redis, `${this.config.redis.key_prefix}:`, this.deps.clock);
     const remediation = this.policy
-      ? this.startRemediation(collection, counters, audit, announce)
+      ? this.startRemediation(collection, { counters, approvals, audit, announce })
       : undefined;
     const policyStage = createPolicyStage({
       policy: () => this.policy?.current(),
@@ -209,6 +211,7 @@ export class Daemon {
       metrics: this.metrics,
       audit,
       announce,
+      approvals,
       ...(remediation
         ? {
             onDecisions: createDispatcher({
@@ -269,9 +272,12 @@ export class Daemon {
   /** The remediation worker of this replica (every replica runs one; BullMQ hands each job to one). */
   private startRemediation(
     collection: Collection,
-    counters: CounterStore,
-    audit: { append(record: AuditRecord): Promise<unknown> },
-    announce: (event: NotifyEvent) => unknown,
+    shared: {
+      counters: CounterStore;
+      approvals: ApprovalStore;
+      audit: { append(record: AuditRecord): Promise<unknown> };
+      announce: (event: NotifyEvent) => unknown;
+    },
   ): RemediationWorker {
     const worker = new RemediationWorker(
       {
@@ -287,9 +293,7 @@ export class Daemon {
       },
       {
         policy: () => this.policy?.current(),
-        counters,
-        audit,
-        announce,
+        ...shared,
         platform: collection.platform,
         clock: this.deps.clock,
         logger: this.deps.logger.child({ component: 'remediation-worker' }),

@@ -5,6 +5,7 @@ import type { Logger } from '../core/logger.js';
 import { counter, type MetricsRegistry } from '../core/metrics.js';
 import type { Decision, Finding } from '../core/types.js';
 import type { NotifyEvent } from '../notify/types.js';
+import type { ApprovalGrant, ApprovalStore } from '../policies/approvals.js';
 import type { CounterStore } from '../policies/counters.js';
 import { candidatesFor, evaluate, formatDecision } from '../policies/evaluate.js';
 import type { PolicySnapshot } from '../policies/types.js';
@@ -26,6 +27,8 @@ export interface PolicyStageDeps {
   readonly onDecisions?: (finding: Finding, decisions: readonly Decision[]) => Promise<void>;
   /** Where decisions are recorded (the replica's audit log); rejects when it cannot record. */
   readonly audit?: { append(record: AuditRecord): Promise<unknown> };
+  /** Where `needs-approval` decisions wait for `vigil approve`, and grants are read. */
+  readonly approvals?: ApprovalStore;
   /** Tells humans about raised findings (with their decisions) and cleared ones; never awaited. */
   readonly announce?: (event: NotifyEvent) => unknown;
 }
@@ -52,9 +55,13 @@ export function createPolicyStage(deps: PolicyStageDeps): (findings: readonly Fi
         continue;
       }
       let decisions: Decision[];
+      let approval: ApprovalGrant | undefined;
       try {
         const counters = await deps.counters.read(candidatesFor(finding, snapshot));
-        decisions = evaluate(finding, snapshot, deps.clock.now(), counters);
+        approval = await deps.approvals?.granted(finding.id);
+        decisions = evaluate(finding, snapshot, deps.clock.now(), counters, {
+          approved: approval !== undefined,
+        });
       } catch (error) {
         // Without counters no gate can be trusted: fail closed, retry at the next tick.
         deps.logger.error({ findingId: finding.id, error: errorMessage(error) }, 'policy evaluation failed');
@@ -74,20 +81,26 @@ export function createPolicyStage(deps: PolicyStageDeps): (findings: readonly Fi
           'policy decision',
         );
         try {
-          await deps.audit?.append(decisionRecord(finding, decision, snapshot));
+          await deps.audit?.append(decisionRecord(finding, decision, snapshot, approval));
         } catch (error) {
           auditFailures.inc();
           deps.logger.error({ findingId: finding.id, error: errorMessage(error) }, 'decision not audited');
         }
       }
-      if (finding.state === 'raised') deps.announce?.({ type: 'finding', finding, decisions });
+      const asked = await requestApprovals(finding, decisions, deps);
+      if (finding.state === 'raised' || asked) deps.announce?.({ type: 'finding', finding, decisions });
       await deps.onDecisions?.(finding, decisions);
     }
   };
 }
 
 /** The audit entry of one decision: what was decided, by which rule and policy, and why. */
-export function decisionRecord(finding: Finding, decision: Decision, snapshot: PolicySnapshot): AuditRecord {
+export function decisionRecord(
+  finding: Finding,
+  decision: Decision,
+  snapshot: PolicySnapshot,
+  approval?: ApprovalGrant,
+): AuditRecord {
   return {
     event: 'decision',
     findingId: finding.id,
@@ -102,6 +115,35 @@ export function decisionRecord(finding: Finding, decision: Decision, snapshot: P
       params: decision.params,
       gates: decision.gates,
       policy: snapshot.hash,
+      ...(approval ? { approvedBy: approval.approver, approvedAt: approval.at } : {}),
     },
   };
+}
+
+/** Leaves a request for each `needs-approval` decision; true when one is new (humans must hear of it). */
+async function requestApprovals(
+  finding: Finding,
+  decisions: readonly Decision[],
+  deps: PolicyStageDeps,
+): Promise<boolean> {
+  let asked = false;
+  for (const decision of decisions) {
+    if (decision.action !== 'needs-approval' || !deps.approvals) continue;
+    try {
+      if (await deps.approvals.request(finding, decision)) {
+        asked = true;
+        await deps.audit?.append({
+          event: 'approval-requested',
+          findingId: finding.id,
+          reason: `${decision.reason}; approve with: vigil approve ${finding.id}`,
+        });
+      }
+    } catch (error) {
+      deps.logger.error(
+        { findingId: finding.id, error: errorMessage(error) },
+        'approval request not recorded',
+      );
+    }
+  }
+  return asked;
 }

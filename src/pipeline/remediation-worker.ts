@@ -9,6 +9,7 @@ import type { Logger } from '../core/logger.js';
 import { counter, type MetricsRegistry } from '../core/metrics.js';
 import type { Finding } from '../core/types.js';
 import type { NotifyEvent, RemediationStage } from '../notify/types.js';
+import type { ApprovalStore } from '../policies/approvals.js';
 import type { CounterStore } from '../policies/counters.js';
 import { candidatesFor, evaluate } from '../policies/evaluate.js';
 import { type Counters, counterKey, type PolicySnapshot } from '../policies/types.js';
@@ -52,6 +53,8 @@ export interface RemediationWorkerSettings {
 export interface RemediationWorkerDeps {
   readonly policy: () => PolicySnapshot | undefined;
   readonly counters: CounterStore;
+  /** Human approvals (`vigil approve`), honoured again when the job runs. */
+  readonly approvals?: ApprovalStore;
   readonly audit: { append(record: AuditRecord): Promise<unknown> };
   readonly announce: (event: NotifyEvent) => unknown;
   readonly platform: PlatformAccess;
@@ -207,7 +210,10 @@ export class RemediationWorker {
     snapshot: PolicySnapshot,
   ): Promise<string | undefined> {
     const counters = await this.deps.counters.read(candidatesFor(finding, snapshot));
-    const decisions = evaluate(finding, snapshot, this.deps.clock.now(), withoutRuns(counters, plan));
+    const approved = (await this.deps.approvals?.granted(finding.id)) !== undefined;
+    const decisions = evaluate(finding, snapshot, this.deps.clock.now(), withoutRuns(counters, plan), {
+      approved,
+    });
     const decision = decisions.find((d) => d.ruleId === ruleId && d.target === plan.target);
     if (!decision) return `rule ${ruleId} no longer asks for ${plan.kind} on ${plan.target}`;
     return decision.action === 'act' ? undefined : `${decision.action}: ${decision.reason}`;

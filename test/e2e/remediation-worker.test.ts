@@ -15,6 +15,7 @@ import type { NotifyEvent } from '../../src/notify/types.js';
 import { createDispatcher } from '../../src/pipeline/dispatch.js';
 import { RemediationWorker } from '../../src/pipeline/remediation-worker.js';
 import type { GcpClients } from '../../src/platform/index.js';
+import { ApprovalStore } from '../../src/policies/approvals.js';
 import { CounterStore } from '../../src/policies/counters.js';
 import { candidatesFor, evaluate } from '../../src/policies/evaluate.js';
 import type { PolicySnapshot } from '../../src/policies/types.js';
@@ -85,6 +86,7 @@ async function replica(options: {
   attempts?: number;
   lockDurationMs?: number;
   stalledIntervalMs?: number;
+  approvals?: ApprovalStore;
 }) {
   const clock = new ManualClock(sandbox.clock.now());
   const counters = new CounterStore({ redis: env.redis, prefix: env.prefix, clock });
@@ -108,6 +110,7 @@ async function replica(options: {
     {
       policy: options.policy,
       counters,
+      ...(options.approvals ? { approvals: options.approvals } : {}),
       audit,
       announce: (event) => announced.push(event),
       platform: { cloudRun: () => gcp.run, bigquery: () => gcp.bigquery },
@@ -123,15 +126,11 @@ async function replica(options: {
     },
   });
   const dispatch = createDispatcher({ queue: worker.queue, audit, logger });
-  const decide = async (finding: Finding) => {
+  const decide = async (found: Finding) => {
     const snapshot = options.policy();
-    const decisions = evaluate(
-      finding,
-      snapshot,
-      clock.now(),
-      await counters.read(candidatesFor(finding, snapshot)),
-    );
-    await dispatch(finding, decisions);
+    const approved = (await options.approvals?.granted(found.id)) !== undefined;
+    const counted = await counters.read(candidatesFor(found, snapshot));
+    await dispatch(found, evaluate(found, snapshot, clock.now(), counted, { approved }));
   };
   const events = async () =>
     (await readFile(audit.file, 'utf8'))
@@ -312,5 +311,23 @@ describe('remediation worker', () => {
         .requests(requestsBefore)
         .filter((request) => request.route === 'run.services.patch' && request.status === 200),
     ).toHaveLength(1);
+  });
+
+  it('runs a remediation that needed approval once a human granted it, re-checking the grant at run time', async () => {
+    const gated = policyOf(
+      policyYaml().replace('    cooldown: 1h', '    requires_approval: true\n    cooldown: 1h'),
+    );
+    const approvals = new ApprovalStore(env.redis, env.prefix, new ManualClock(sandbox.clock.now()));
+    const r = await replica({ policy: () => gated, approvals });
+    const drift = driftFinding();
+    await approvals.request(drift, { action: 'needs-approval', ruleId: 'drift', reason: 'test' });
+    await approvals.grant(drift.id, 'alice');
+
+    await r.decide(drift);
+    r.worker.start();
+    await waitFor('executed', async () => (r.stages().includes('executed') ? true : undefined), 20_000);
+
+    expect(gated.remediations['redeploy-service']?.requires_approval).toBe(true);
+    expect((await r.events()).slice(0, 3)).toEqual(['enqueued', 'started', 'remediation-executed']);
   });
 });

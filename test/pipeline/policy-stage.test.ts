@@ -10,6 +10,7 @@ import { createMetricsRegistry } from '../../src/core/metrics.js';
 import type { AuditEntry } from '../../src/core/types.js';
 import type { NotifyEvent } from '../../src/notify/types.js';
 import { createPolicyStage } from '../../src/pipeline/policy-stage.js';
+import { ApprovalStore } from '../../src/policies/approvals.js';
 import { CounterStore } from '../../src/policies/counters.js';
 import { at, finding, policyOf } from '../policies/helpers.js';
 import { type TestRedis, testRedis } from '../support/redis.js';
@@ -103,5 +104,54 @@ describe('policy stage', () => {
       ['f-1', ['act']],
       ['f-3', []],
     ]);
+  });
+
+  it('asks a human once for a remediation that needs approval, then acts once it is granted', async () => {
+    const gated = policyOf(`
+      mode: auto
+      remediations: { redeploy-service: { mode: auto, requires_approval: true } }
+      rules:
+        - id: drift
+          match: { metric: deploy_drift_commits_behind }
+          action: { kind: redeploy-service, params: { service: '{{labels.service}}' } }
+    `);
+    const clock = new ManualClock(at('2026-02-03T14:00:00Z'));
+    const approvals = new ApprovalStore(env.redis, env.prefix, clock);
+    const log = await AuditLog.open({ dir, replica: 'r1', clock });
+    const announced: NotifyEvent[] = [];
+    const decided: string[] = [];
+    const run = createPolicyStage({
+      policy: () => gated,
+      counters: new CounterStore({ redis: env.redis, prefix: env.prefix, clock }),
+      clock,
+      logger: pino({ level: 'silent' }),
+      metrics: createMetricsRegistry({ processMetrics: false }),
+      audit: log,
+      announce: (event) => announced.push(event),
+      approvals,
+      onDecisions: async (_finding, decisions) => {
+        decided.push(...decisions.map((d) => d.action));
+      },
+    });
+
+    await run([finding()]);
+    await run([finding({ state: 'ongoing' })]);
+    await approvals.grant('f-1', 'alice');
+    await run([finding({ state: 'ongoing' })]);
+    await log.close();
+
+    const entries = (await readFile(log.file, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as AuditEntry);
+    expect(decided).toEqual(['needs-approval', 'needs-approval', 'act']);
+    expect(entries.map((e) => `${e.event}:${e.outcome ?? ''}`)).toEqual([
+      'decision:needs-approval',
+      'approval-requested:',
+      'decision:needs-approval',
+      'decision:act',
+    ]);
+    expect(entries.at(-1)?.plan).toMatchObject({ approvedBy: 'alice' });
+    expect(announced).toHaveLength(1);
   });
 });

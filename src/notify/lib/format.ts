@@ -1,3 +1,4 @@
+import type { Decision } from '../../core/types.js';
 import { formatDecision } from '../../policies/evaluate.js';
 import type { NotifyEvent } from '../types.js';
 
@@ -22,7 +23,7 @@ export function renderText(event: NotifyEvent): string {
   }
   return [
     `${finding.state} ${finding.verdict.severity} ${finding.series} = ${finding.value}: ${finding.verdict.reason} (finding ${finding.id}, since ${when})`,
-    ...decisions.map((decision) => `  ${formatDecision(decision)}`),
+    ...decisions.map((decision) => `  ${formatDecision(decision)}${approvalHint(decision, finding.id)}`),
   ].join('\n');
 }
 
@@ -77,11 +78,17 @@ function renderSlackLines(event: NotifyEvent): string[] {
     `${icon} *${finding.verdict.severity}* \`${slackEscape(finding.series)}\` = ${finding.value}`,
     slackEscape(finding.verdict.reason),
     `finding ${finding.id}, since ${since}`,
-    ...decisions.map((decision) => `• ${slackEscape(formatDecision(decision))}`),
+    ...decisions.map(
+      (decision) => `• ${slackEscape(formatDecision(decision) + approvalHint(decision, finding.id))}`,
+    ),
   ];
 }
 
 /** Slack treats &, < and > as control characters in mrkdwn. */
 function slackEscape(text: string): string {
   return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
+}
+
+function approvalHint(decision: Decision, findingId: string): string {
+  return decision.action === 'needs-approval' ? ` (approve with: vigil approve ${findingId})` : '';
 }
