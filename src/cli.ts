@@ -24,7 +24,7 @@ const program = new Command()
   .showHelpAfterError()
   .addHelpText(
     'after',
-    '\nExamples:\n  $ vigil run -c examples/minimal.yaml\n  $ vigil config check examples/minimal.yaml',
+    '\nExamples:\n  $ vigil demo                                  # the seed incident end to end, ~15 s\n  $ vigil run -c examples/minimal.yaml\n  $ vigil config check examples/minimal.yaml\n  $ vigil audit verify -c examples/nba-props.yaml',
   );
 
 registerRunCommand(program);

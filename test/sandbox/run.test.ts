@@ -78,6 +78,23 @@ describe('Cloud Run Admin v2 emulation with the real @google-cloud/run clients',
     expect(polls.length).toBeGreaterThanOrEqual(2);
   });
 
+  it('refuses an update made from a stale read, as Cloud Run does with etags', async () => {
+    const name = `${clients.parent}/services/prediction-worker`;
+    const [stale] = await clients.services.getService({ name });
+    const [first] = await clients.services.updateService({
+      service: { ...stale, annotations: { ...stale.annotations, touched: 'first' } },
+    });
+    await first.promise();
+
+    const second = clients.services.updateService({
+      service: { ...stale, annotations: { ...stale.annotations, touched: 'second' } },
+    });
+
+    await expect(second).rejects.toThrow(/etag .* is stale/);
+    const [now] = await clients.services.getService({ name });
+    expect(now.annotations?.touched).toBe('first');
+  });
+
   it('fails the operation when the image names no known commit', async () => {
     const name = `${clients.parent}/services/prediction-coordinator`;
     const [before] = await clients.services.getService({ name });

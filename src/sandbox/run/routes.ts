@@ -2,6 +2,7 @@ import { HttpError, type Json, type Route, type RouteRequest } from '../http.js'
 import type { ServiceRecord } from './model.js';
 import { RunApiError, type RunPlatform } from './platform.js';
 import {
+  checkEtag,
   parseRunArgs,
   parseServicePatch,
   renderExecution,
@@ -76,6 +77,7 @@ export function runRoutes(current: () => RunPlatform, project: string, region: s
       '/services/(?<service>[^/:]+)',
       (request, platform) => {
         const current = service(request, platform);
+        checkEtag(request.body, current.generation);
         const patch = parseServicePatch(request.body, current.template);
         const operation = platform.updateService(current.name, patch, 'vigil@sandbox');
         return operationJson(platform, operation.id);

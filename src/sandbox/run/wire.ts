@@ -87,7 +87,7 @@ export function renderService(parent: string, service: ServiceRecord): Json {
     trafficStatuses: service.traffic.map(renderTraffic),
     uri: `https://${service.name}-sandbox.a.run.app`,
     reconciling: service.reconciling,
-    etag: `"${service.generation}"`,
+    etag: serviceEtag(service.generation),
   };
 }
 
@@ -202,6 +202,8 @@ const container = z.object({
 });
 const trafficType = z.union([z.string(), z.number()]).optional();
 const servicePatch = z.object({
+  /** When sent, must match the current one: Cloud Run refuses an update made from a stale read. */
+  etag: z.string().optional(),
   labels: stringMap,
   annotations: stringMap,
   template: z
@@ -225,6 +227,23 @@ const servicePatch = z.object({
 });
 
 /** Parses a PATCH body (a Service) into a patch; `current` supplies template defaults. */
+/** The service's current etag (what GET returns), for the optimistic-concurrency check on update. */
+export function serviceEtag(generation: number): string {
+  return `"${generation}"`;
+}
+
+/** Refuses an update whose etag names an older version of the service (ABORTED, HTTP 409). */
+export function checkEtag(body: unknown, generation: number): void {
+  const sent = (body as { etag?: unknown } | null)?.etag;
+  if (typeof sent === 'string' && sent !== '' && sent !== serviceEtag(generation)) {
+    throw new RunApiError(
+      409,
+      'ABORTED',
+      `etag ${sent} is stale: the service changed since it was read (now ${serviceEtag(generation)})`,
+    );
+  }
+}
+
 export function parseServicePatch(body: unknown, current: TemplateRecord): ServicePatch {
   const parsed = servicePatch.safeParse(body);
   if (!parsed.success) {
