@@ -35,14 +35,14 @@ export interface CloudRunAdapter {
   /**
    * Redeploy: sets the first container's image and merges `labels` into the service and template
    * labels, waits for the operation, and returns the service as it then is. A template change
-   * creates a new revision.
+   * creates a new revision; a service already at that image and those labels is returned unchanged.
    */
   updateServiceImage(
     service: string,
     image: string,
     labels: Readonly<Record<string, string>>,
     options?: CallOptions,
-  ): Promise<RunService>;
+  ): Promise<RunService & { readonly updated: boolean }>;
   /** Restart: a new revision of the same template (an annotation with the restart time changes). */
   restartService(service: string, options?: CallOptions): Promise<RunService>;
   getJob(job: string, options?: CallOptions): Promise<RunJob>;
@@ -155,7 +155,11 @@ export function createCloudRunAdapter(
         throw new PermanentError(`cloud run service ${service} has no container to update`, {
           code: 'gcp-invalid',
         });
-      return update(
+      // Already as asked (a worker that was stalled while another finished the job): another update
+      // would only roll an identical revision.
+      const labelled = Object.entries(labels).every(([key, value]) => template.labels?.[key] === value);
+      if (first.image === image && labelled) return { ...toRunService(current), updated: false };
+      const result = await update(
         `update service ${service}`,
         {
           ...current,
@@ -168,6 +172,7 @@ export function createCloudRunAdapter(
         },
         options,
       );
+      return { ...result, updated: true };
     },
     async restartService(service, options) {
       const current = await rawService(service, options);

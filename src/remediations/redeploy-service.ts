@@ -59,6 +59,14 @@ export const redeployService = defineRemediation({
       options,
     );
     const revision = updated.latestReadyRevision ?? updated.latestCreatedRevision ?? 'unknown';
+    if (!updated.updated) {
+      // Between this read and the update, someone (another worker that took over a stalled job)
+      // deployed exactly this: nothing was changed here.
+      return {
+        status: 'already-satisfied',
+        detail: `${plan.service} was meanwhile deployed at ${image} (revision ${revision})`,
+      };
+    }
     return {
       status: 'changed',
       detail: `${plan.service} now runs ${image} (revision ${revision})`,

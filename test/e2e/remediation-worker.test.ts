@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -141,6 +141,45 @@ async function replica(options: {
   return { worker, decide, events, stages, counters, auditFile: audit.file };
 }
 
+/** Exactly one new revision of phase 4 and one successful update request since `requestsBefore`. */
+function expectOneChange(revisionsBefore: number, requestsBefore: number): void {
+  expect(phase4()?.revisions).toBe(revisionsBefore + 1);
+  // Successful updates only: an aborted request of an earlier test may be logged late.
+  const updates = sandbox
+    .requests(requestsBefore)
+    .filter((request) => request.route === 'run.services.patch' && request.status === 200);
+  expect(updates).toHaveLength(1);
+}
+
+/** A remediation worker in its own process (test/fixtures/remediation-worker.ts), sharing this test's Redis keys. */
+function spawnWorker(
+  replicaName: string,
+  extra: Record<string, string> = {},
+): ChildProcess & { output: () => string } {
+  const child = spawn(process.execPath, ['--import', 'tsx', WORKER_FIXTURE], {
+    env: {
+      ...process.env,
+      POLICY_YAML: policyYaml(),
+      GCP_PROJECT: sandbox.project,
+      GCP_REGION: sandbox.region,
+      GCP_ENDPOINT: sandbox.url,
+      REDIS_URL,
+      AUDIT_DIR: dir,
+      REPLICA: replicaName,
+      QUEUE_PREFIX: env.prefix.slice(0, -1),
+      COUNTER_PREFIX: env.prefix,
+      ...extra,
+    },
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  running.push({ stop: async () => void child.kill('SIGKILL') });
+  return Object.assign(child, { output: () => output });
+}
+
 const phase4 = () => sandbox.state().services.find((service) => service.name === PHASE4);
 
 describe('remediation worker', () => {
@@ -266,22 +305,7 @@ describe('remediation worker', () => {
     const revisionsBefore = phase4()?.revisions ?? 0;
     const requestsBefore = sandbox.requests().at(-1)?.seq ?? 0;
     await r.decide(driftFinding());
-    const child = spawn(process.execPath, ['--import', 'tsx', WORKER_FIXTURE], {
-      env: {
-        ...process.env,
-        POLICY_YAML: policyYaml(),
-        GCP_PROJECT: sandbox.project,
-        GCP_REGION: sandbox.region,
-        GCP_ENDPOINT: sandbox.url,
-        REDIS_URL,
-        AUDIT_DIR: dir,
-        REPLICA: 'killed',
-        QUEUE_PREFIX: env.prefix.slice(0, -1),
-        COUNTER_PREFIX: env.prefix,
-      },
-      stdio: 'ignore',
-    });
-    running.push({ stop: async () => void child.kill('SIGKILL') });
+    const child = spawnWorker('killed');
 
     await waitFor(
       'the update sent by the doomed worker',
@@ -304,13 +328,7 @@ describe('remediation worker', () => {
 
     expect(killed.map((line) => (JSON.parse(line) as AuditEntry).event)).toEqual(['started']);
     expect(await r.events()).toEqual(['enqueued', 'started', 'remediation-already-satisfied']);
-    expect(phase4()?.revisions).toBe(revisionsBefore + 1);
-    // Successful updates only: an aborted request of the previous test may be logged late.
-    expect(
-      sandbox
-        .requests(requestsBefore)
-        .filter((request) => request.route === 'run.services.patch' && request.status === 200),
-    ).toHaveLength(1);
+    expectOneChange(revisionsBefore, requestsBefore);
   });
 
   it('runs a remediation that needed approval once a human granted it, re-checking the grant at run time', async () => {
@@ -329,5 +347,50 @@ describe('remediation worker', () => {
 
     expect(gated.remediations['redeploy-service']?.requires_approval).toBe(true);
     expect((await r.events()).slice(0, 3)).toEqual(['enqueued', 'started', 'remediation-executed']);
+  });
+
+  it('a worker whose event loop blocks past its lock: the job runs on another worker, the platform changes once', async () => {
+    const snapshot = policy();
+    const r = await replica({ policy: () => snapshot, lockDurationMs: 2_000, stalledIntervalMs: 1_000 });
+    const revisionsBefore = phase4()?.revisions ?? 0;
+    const requestsBefore = sandbox.requests().at(-1)?.seq ?? 0;
+    await r.decide(driftFinding());
+
+    const frozen = spawnWorker('frozen', { BLOCK_AFTER_READ_MS: '5000' });
+    await waitFor(
+      'the worker froze after reading the service',
+      async () => (frozen.output().includes('blocking') ? true : undefined),
+      20_000,
+    );
+    r.worker.start();
+    await waitFor(
+      'the job finished on the other worker',
+      async () => (r.stages().includes('executed') ? true : undefined),
+      30_000,
+    );
+    const frozenLog = join(dir, 'audit-frozen.jsonl');
+    const frozenEvents = async () =>
+      (await readFile(frozenLog, 'utf8'))
+        .trim()
+        .split('\n')
+        .map((line) => (JSON.parse(line) as AuditEntry).event);
+    // The frozen worker wakes up and carries on with its stale read.
+    await waitFor(
+      'the frozen worker finished its attempt',
+      async () => ((await frozenEvents()).length >= 2 ? true : undefined),
+      30_000,
+    );
+    const frozenEntries = (await readFile(frozenLog, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as AuditEntry);
+
+    expect(frozenEntries.map((e) => `${e.event}:${e.outcome ?? ''}`)).toEqual([
+      'started:',
+      'remediation-already-satisfied:already-satisfied',
+    ]);
+    expect(frozenEntries[1]?.reason).toMatch(/was meanwhile deployed/);
+    expect((await r.events()).slice(0, 3)).toEqual(['enqueued', 'started', 'remediation-executed']);
+    expectOneChange(revisionsBefore, requestsBefore);
   });
 });
