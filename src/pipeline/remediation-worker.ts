@@ -141,6 +141,17 @@ export class RemediationWorker {
     if (!snapshot) throw new TransientError('no policy loaded');
     const stale = await this.recheck(finding, ruleId, plan, snapshot);
     if (stale) return this.report('skipped', finding.id, plan, stale, logger);
+    // Before the claim and the audit: an open breaker means no attempt at all.
+    const breaker = this.breakerFor(plan, snapshot);
+    if (breaker.opened) {
+      return this.report(
+        'skipped',
+        finding.id,
+        plan,
+        `circuit breaker for ${plan.kind} on ${plan.target} is open`,
+        logger,
+      );
+    }
     const settings = snapshot.remediations[plan.kind];
     const claimed = await this.deps.counters.recordRun(plan.kind, plan.target, {
       cooldownMs: settings?.cooldown ?? 0,
@@ -157,16 +168,6 @@ export class RemediationWorker {
     }
     // Fail closed: without the "started" record nothing happens (the job fails and is retried).
     await this.deps.audit.append({ event: 'started', findingId: finding.id, plan, reason: `job ${job.id}` });
-    const breaker = this.breakerFor(plan, snapshot);
-    if (breaker.opened) {
-      return this.report(
-        'skipped',
-        finding.id,
-        plan,
-        `circuit breaker for ${plan.kind} on ${plan.target} is open`,
-        logger,
-      );
-    }
     let outcome: ExecuteOutcome;
     try {
       outcome = await breaker.fire(plan, this.context(snapshot, plan));

@@ -393,4 +393,27 @@ describe('remediation worker', () => {
     expect((await r.events()).slice(0, 3)).toEqual(['enqueued', 'started', 'remediation-executed']);
     expectOneChange(revisionsBefore, requestsBefore);
   });
+
+  it('opens the breaker on failures, for every replica: the next decision on the target is a skip', async () => {
+    const fragile = policyOf(policyYaml().replace('volume_threshold: 5', 'volume_threshold: 1'));
+    const r = await replica({ policy: () => fragile, attempts: 3 });
+    sandbox.faults.add({
+      endpoint: 'run.services.get',
+      status: 503,
+      latency_ms: 0,
+      probability: 1,
+      count: 1,
+    });
+
+    await r.decide(driftFinding());
+    r.worker.start();
+    await waitFor('failed', async () => (r.stages().includes('failed') ? true : undefined), 20_000);
+    const counters = await r.counters.read([{ kind: 'redeploy-service', target: PHASE4 }]);
+    await r.decide({ ...driftFinding(), id: 'f-drift-2' });
+
+    expect(counters.targets[`redeploy-service|${PHASE4}`]?.breakerOpenUntil).toBeGreaterThan(0);
+    // One failure and no retry (an open breaker ends the job), and no new job for the target.
+    expect(await r.events()).toEqual(['enqueued', 'started', 'remediation-failed']);
+    expect(phase4()?.commits_behind_main).toBe(598);
+  });
 });
