@@ -141,6 +141,17 @@ async function replica(options: {
   return { worker, decide, events, stages, counters, auditFile: audit.file };
 }
 
+/** The next `count` reads of a service (all, when omitted) answer HTTP `status`. */
+function failServiceReads(status: number, count?: number): void {
+  sandbox.faults.add({
+    endpoint: 'run.services.get',
+    status,
+    latency_ms: 0,
+    probability: 1,
+    ...(count === undefined ? {} : { count }),
+  });
+}
+
 /** Exactly one new revision of phase 4 and one successful update request since `requestsBefore`. */
 function expectOneChange(revisionsBefore: number, requestsBefore: number): void {
   expect(phase4()?.revisions).toBe(revisionsBefore + 1);
@@ -216,13 +227,7 @@ describe('remediation worker', () => {
   it('retries a Cloud Run outage with backoff and acts once it answers', async () => {
     const snapshot = policy();
     const r = await replica({ policy: () => snapshot, attempts: 3 });
-    sandbox.faults.add({
-      endpoint: 'run.services.get',
-      status: 503,
-      latency_ms: 0,
-      probability: 1,
-      count: 1,
-    });
+    failServiceReads(503, 1);
 
     await r.decide(driftFinding());
     r.worker.start();
@@ -242,7 +247,7 @@ describe('remediation worker', () => {
   it('gives up at once on a permanent failure and counts it against the target', async () => {
     const snapshot = policy();
     const r = await replica({ policy: () => snapshot, attempts: 3 });
-    sandbox.faults.add({ endpoint: 'run.services.get', status: 403, latency_ms: 0, probability: 1 });
+    failServiceReads(403);
 
     await r.decide(driftFinding());
     r.worker.start();
@@ -397,13 +402,7 @@ describe('remediation worker', () => {
   it('opens the breaker on failures, for every replica: the next decision on the target is a skip', async () => {
     const fragile = policyOf(policyYaml().replace('volume_threshold: 5', 'volume_threshold: 1'));
     const r = await replica({ policy: () => fragile, attempts: 3 });
-    sandbox.faults.add({
-      endpoint: 'run.services.get',
-      status: 503,
-      latency_ms: 0,
-      probability: 1,
-      count: 1,
-    });
+    failServiceReads(503, 1);
 
     await r.decide(driftFinding());
     r.worker.start();
