@@ -1,6 +1,5 @@
-import { type Job, Queue, UnrecoverableError, Worker } from 'bullmq';
+import { DelayedError, type Job, Queue, UnrecoverableError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import CircuitBreaker from 'opossum';
 import type { AuditRecord } from '../audit/chain.js';
 import type { PlatformAccess } from '../collectors/types.js';
 import type { Clock } from '../core/clock.js';
@@ -15,6 +14,7 @@ import { candidatesFor, evaluate } from '../policies/evaluate.js';
 import { type Counters, counterKey, type PolicySnapshot } from '../policies/types.js';
 import { remediationRegistry } from '../remediations/index.js';
 import type { ExecuteOutcome, RemediationContext, RemediationPlan } from '../remediations/types.js';
+import { BreakerSet, type RemediationBreaker } from './breakers.js';
 import {
   REMEDIATION_QUEUE,
   type RemediationJobData,
@@ -63,13 +63,16 @@ export interface RemediationWorkerDeps {
   readonly metrics: MetricsRegistry;
 }
 
-type Breaker = CircuitBreaker<[RemediationPlan, RemediationContext], ExecuteOutcome>;
+/** How long a job over its kind's `max_concurrent` waits before it tries again. */
+const SLOT_RETRY_MS = 1_000;
+
+type Breaker = RemediationBreaker;
 
 export class RemediationWorker {
   readonly queue: RemediationQueue;
   private worker: Worker | undefined;
   private readonly connections: Redis[] = [];
-  private readonly breakers = new Map<string, { settings: string; breaker: Breaker }>();
+  private readonly breakers: BreakerSet;
   private readonly shutdown = new AbortController();
   private stopping: Promise<void> | undefined;
   private readonly outcomes;
@@ -94,6 +97,7 @@ export class RemediationWorker {
       addTimeoutMs: 5_000,
       backoffMs: settings.backoffMs,
     });
+    this.breakers = new BreakerSet(settings.callTimeoutMs);
     this.outcomes = counter(deps.metrics, {
       name: 'vigil_remediations_total',
       help: 'Remediation steps by kind and stage (executed, already-satisfied, skipped, failed, verified, ineffective)',
@@ -103,7 +107,7 @@ export class RemediationWorker {
 
   start(): void {
     if (this.worker) return;
-    this.worker = new Worker(REMEDIATION_QUEUE, (job: Job) => this.process(job), {
+    this.worker = new Worker(REMEDIATION_QUEUE, (job: Job, token?: string) => this.process(job, token), {
       connection: this.connection(),
       prefix: this.settings.prefix,
       concurrency: this.settings.concurrency,
@@ -125,16 +129,16 @@ export class RemediationWorker {
     this.shutdown.abort(new Error('vigil is shutting down'));
     await this.worker?.close();
     await this.queue.queue.close();
-    for (const { breaker } of this.breakers.values()) breaker.shutdown();
+    this.breakers.shutdown();
     for (const connection of this.connections) connection.disconnect();
   }
 
-  private async process(job: Job): Promise<void> {
+  private async process(job: Job, token: string | undefined): Promise<void> {
     if (job.name === 'verify') return this.verify(job as Job<VerificationJobData>);
-    return this.remediate(job as Job<RemediationJobData>);
+    return this.remediate(job as Job<RemediationJobData>, token);
   }
 
-  private async remediate(job: Job<RemediationJobData>): Promise<void> {
+  private async remediate(job: Job<RemediationJobData>, token: string | undefined): Promise<void> {
     const { finding, ruleId, plan } = job.data;
     const logger = this.deps.logger.child({ jobId: job.id, findingId: finding.id, target: plan.target });
     const snapshot = this.deps.policy();
@@ -142,7 +146,7 @@ export class RemediationWorker {
     const stale = await this.recheck(finding, ruleId, plan, snapshot);
     if (stale) return this.report('skipped', finding.id, plan, stale, logger);
     // Before the claim and the audit: an open breaker means no attempt at all.
-    const breaker = this.breakerFor(plan, snapshot);
+    const breaker = this.breakers.for(plan, snapshot);
     if (breaker.opened) {
       return this.report(
         'skipped',
@@ -153,9 +157,38 @@ export class RemediationWorker {
       );
     }
     const settings = snapshot.remediations[plan.kind];
+    const runId = String(job.id);
+    // `max_concurrent` runs of a kind across every replica; a job over it waits its turn.
+    const lease = (settings?.breaker.timeout ?? this.settings.callTimeoutMs) + 60_000;
+    if (!(await this.deps.counters.acquireSlot(plan.kind, runId, settings?.max_concurrent ?? 1, lease))) {
+      logger.info(
+        { maxConcurrent: settings?.max_concurrent },
+        'remediation waits for a free slot of its kind',
+      );
+      await job.moveToDelayed(Date.now() + SLOT_RETRY_MS, token);
+      throw new DelayedError();
+    }
+    try {
+      await this.run(job, runId, finding, plan, snapshot, breaker, logger);
+    } finally {
+      await this.deps.counters.releaseSlot(plan.kind, runId);
+    }
+  }
+
+  /** The claimed part of a run: cooldown claim, audit, execution, outcome, verification. */
+  private async run(
+    job: Job<RemediationJobData>,
+    runId: string,
+    finding: Finding,
+    plan: RemediationPlan,
+    snapshot: PolicySnapshot,
+    breaker: Breaker,
+    logger: Logger,
+  ): Promise<void> {
+    const settings = snapshot.remediations[plan.kind];
     const claimed = await this.deps.counters.recordRun(plan.kind, plan.target, {
       cooldownMs: settings?.cooldown ?? 0,
-      runId: job.id ?? plan.target,
+      runId,
     });
     if (!claimed) {
       return this.report(
@@ -292,31 +325,6 @@ export class RemediationWorker {
       signal: AbortSignal.any([this.shutdown.signal, AbortSignal.timeout(timeout)]),
       timeoutMs: this.settings.callTimeoutMs,
     };
-  }
-
-  /** One breaker per kind and target, rebuilt when the policy changes its settings. */
-  private breakerFor(plan: RemediationPlan, snapshot: PolicySnapshot): Breaker {
-    const key = counterKey(plan.kind, plan.target);
-    const options = snapshot.remediations[plan.kind]?.breaker;
-    const settings = JSON.stringify(options ?? {});
-    const existing = this.breakers.get(key);
-    if (existing && existing.settings === settings) return existing.breaker;
-    existing?.breaker.shutdown();
-    const definition = remediationRegistry.get(plan.kind);
-    const breaker: Breaker = new CircuitBreaker(
-      (planned: RemediationPlan, context: RemediationContext) => definition.execute(planned, context),
-      {
-        timeout: options?.timeout ?? this.settings.callTimeoutMs,
-        errorThresholdPercentage: options?.error_threshold_percentage ?? 50,
-        // opossum's default 0 opens on one failure in an empty window.
-        volumeThreshold: options?.volume_threshold ?? 3,
-        resetTimeout: options?.reset_timeout ?? 600_000,
-        // A plan the platform refuses says nothing about the platform's health.
-        errorFilter: (error: unknown) => isVigilError(error) && error.kind === 'permanent',
-      },
-    );
-    this.breakers.set(key, { settings, breaker });
-    return breaker;
   }
 
   private connection(): Redis {

@@ -36,6 +36,7 @@ export type Outcome = 'success' | 'failure';
  * - `<p>policy:runs:<kind>`    the same across all targets of a kind
  * - `<p>policy:failures:<kt>`  consecutive failures (expires after `memoryMs`)
  * - `<p>policy:breaker:<kt>`   breaker open until, epoch ms (expires at that time)
+ * - `<p>policy:running:<kind>` runs of a kind in progress (`max_concurrent`), by lease end
  */
 export class CounterStore {
   private readonly redis: Redis;
@@ -50,7 +51,11 @@ export class CounterStore {
     this.memoryMs = options.memoryMs ?? 7 * DAY;
   }
 
-  key(family: 'cooldown' | 'runs' | 'failures' | 'breaker', kind: string, target?: string): string {
+  key(
+    family: 'cooldown' | 'runs' | 'failures' | 'breaker' | 'running',
+    kind: string,
+    target?: string,
+  ): string {
     return `${this.prefix}policy:${family}:${target === undefined ? kind : counterKey(kind, target)}`;
   }
 
@@ -131,6 +136,24 @@ export class CounterStore {
     return toNumberOrNull(replies[0]) ?? 0;
   }
 
+  /**
+   * Takes one of `max` slots of a remediation kind for `runId` (`max_concurrent`), for at most
+   * `leaseMs` (a worker that dies frees its slot when the lease ends). True when taken, or when
+   * this run already holds one (a re-delivered job).
+   */
+  async acquireSlot(kind: string, runId: string, max: number, leaseMs: number): Promise<boolean> {
+    const now = this.clock.now();
+    const key = this.key('running', kind);
+    const taken = await this.call(() =>
+      this.redis.eval(ACQUIRE_SLOT, 1, key, now, now + leaseMs, max, runId),
+    );
+    return taken === 1;
+  }
+
+  async releaseSlot(kind: string, runId: string): Promise<void> {
+    await this.call(() => this.redis.zrem(this.key('running', kind), runId));
+  }
+
   /** Stops automatic runs on (kind, target) until a human resets it: the streak is set to `failures`. */
   async escalate(kind: string, target: string, failures: number): Promise<void> {
     const key = this.key('failures', kind, target);
@@ -173,6 +196,17 @@ export class CounterStore {
 }
 
 // KEYS: cooldown, runs per target, runs per kind. ARGV: at, cooldownMs, runId, memoryMs, runsTtlMs, windowMs.
+// KEYS: the kind's running set (member = run id, score = lease end). ARGV: now, lease end, max, run id.
+const ACQUIRE_SLOT = `
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+if redis.call('ZSCORE', KEYS[1], ARGV[4]) then return 1 end
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then return 0 end
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[4])
+local lease = tonumber(ARGV[2]) - tonumber(ARGV[1])
+if redis.call('PTTL', KEYS[1]) < lease then redis.call('PEXPIRE', KEYS[1], lease) end
+return 1
+`;
+
 const RECORD_RUN = `
 -- A run id already recorded is this run again (a retried or re-delivered job): still claimed.
 if redis.call('ZSCORE', KEYS[2], ARGV[3]) then return 1 end

@@ -415,4 +415,46 @@ describe('remediation worker', () => {
     expect(await r.events()).toEqual(['enqueued', 'started', 'remediation-failed']);
     expect(phase4()?.commits_behind_main).toBe(598);
   });
+
+  it('runs at most max_concurrent remediations of a kind at once; the others wait their turn', async () => {
+    const restarts = policyOf(`
+      mode: auto
+      remediations:
+        restart-service: { mode: auto, max_concurrent: 1, cooldown: 1h }
+      rules:
+        - id: restart
+          match: { metric: probe_up }
+          action: { kind: restart-service, params: { service: '{{labels.service}}' } }
+    `);
+    const r = await replica({ policy: () => restarts });
+    // The first restart is slow, so a second one would overlap it if nothing stopped it.
+    sandbox.faults.add({
+      endpoint: 'run.services.patch',
+      target: 'prediction-worker',
+      latency_ms: 1_500,
+      probability: 1,
+    });
+    const probe = (service: string) =>
+      finding({
+        id: `f-${service}`,
+        metric: 'probe_up',
+        labels: { service },
+        timestamp: sandbox.clock.now(),
+        since: sandbox.clock.now(),
+      });
+
+    await r.decide(probe('prediction-worker'));
+    await r.decide(probe('nba-phase3-analytics-processors'));
+    r.worker.start();
+    await waitFor(
+      'both restarted',
+      async () => (r.stages().filter((stage) => stage === 'executed').length === 2 ? true : undefined),
+      30_000,
+    );
+
+    const steps = (await r.events()).filter(
+      (event) => event === 'started' || event === 'remediation-executed',
+    );
+    expect(steps).toEqual(['started', 'remediation-executed', 'started', 'remediation-executed']);
+  });
 });

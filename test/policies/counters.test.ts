@@ -106,6 +106,20 @@ describe('CounterStore (real Redis)', () => {
     expect(counters.targets['run-job|grading-backfill']).toMatchObject({ lastRunAt: T0, runsLastHour: 1 });
   });
 
+  it('hands out max_concurrent slots of a kind, keeps the slot a run already holds, and frees slots at their lease end', async () => {
+    fresh();
+
+    const first = await store.acquireSlot('restart-service', 'job-1', 1, 60_000);
+    const again = await store.acquireSlot('restart-service', 'job-1', 1, 60_000);
+    const busy = await store.acquireSlot('restart-service', 'job-2', 1, 60_000);
+    clock.advance(61_000);
+    const afterLease = await store.acquireSlot('restart-service', 'job-2', 1, 60_000);
+    await store.releaseSlot('restart-service', 'job-2');
+    const afterRelease = await store.acquireSlot('restart-service', 'job-3', 1, 60_000);
+
+    expect([first, again, busy, afterLease, afterRelease]).toEqual([true, true, false, true, true]);
+  });
+
   it('escalates a target: the failure streak jumps to the given count until a reset', async () => {
     fresh();
 

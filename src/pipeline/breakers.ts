@@ -1,0 +1,47 @@
+import CircuitBreaker from 'opossum';
+import { isVigilError } from '../core/errors.js';
+import { counterKey, type PolicySnapshot } from '../policies/types.js';
+import { remediationRegistry } from '../remediations/index.js';
+import type { ExecuteOutcome, RemediationContext, RemediationPlan } from '../remediations/types.js';
+
+export type RemediationBreaker = CircuitBreaker<[RemediationPlan, RemediationContext], ExecuteOutcome>;
+
+/**
+ * One opossum circuit breaker per remediation kind and target, wrapping `execute`, with the
+ * policy's `breaker` settings; rebuilt when a policy reload changes them. Breakers live in one
+ * process: the worker copies an opening into Redis so every replica's policy gate sees it.
+ */
+export class BreakerSet {
+  private readonly breakers = new Map<string, { settings: string; breaker: RemediationBreaker }>();
+
+  constructor(private readonly defaultTimeoutMs: number) {}
+
+  for(plan: RemediationPlan, snapshot: PolicySnapshot): RemediationBreaker {
+    const key = counterKey(plan.kind, plan.target);
+    const options = snapshot.remediations[plan.kind]?.breaker;
+    const settings = JSON.stringify(options ?? {});
+    const existing = this.breakers.get(key);
+    if (existing && existing.settings === settings) return existing.breaker;
+    existing?.breaker.shutdown();
+    const definition = remediationRegistry.get(plan.kind);
+    const breaker: RemediationBreaker = new CircuitBreaker(
+      (planned: RemediationPlan, context: RemediationContext) => definition.execute(planned, context),
+      {
+        timeout: options?.timeout ?? this.defaultTimeoutMs,
+        errorThresholdPercentage: options?.error_threshold_percentage ?? 50,
+        // opossum's default 0 opens on one failure in an empty window.
+        volumeThreshold: options?.volume_threshold ?? 3,
+        resetTimeout: options?.reset_timeout ?? 600_000,
+        // A plan the platform refuses says nothing about the platform's health.
+        errorFilter: (error: unknown) => isVigilError(error) && error.kind === 'permanent',
+      },
+    );
+    this.breakers.set(key, { settings, breaker });
+    return breaker;
+  }
+
+  shutdown(): void {
+    for (const { breaker } of this.breakers.values()) breaker.shutdown();
+    this.breakers.clear();
+  }
+}
