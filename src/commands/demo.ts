@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import { Redis } from 'ioredis';
 import { verifyAuditFile } from '../audit/verify.js';
 import { type Config, loadConfig } from '../config.js';
+import { systemClock } from '../core/clock.js';
 import { errorMessage } from '../core/errors.js';
 import { createLogger } from '../core/logger.js';
 import { Daemon } from '../daemon.js';
@@ -63,8 +64,8 @@ export async function runDemo(options: DemoOptions, io: CommandIo): Promise<numb
     const story = new Story(sandbox, say);
     // The sandbox's clock stands still on its simulated day; vigil's must move (probes a second
     // apart are different points), so it runs from the sandbox's time at wall-clock speed.
-    const startedWall = Date.now();
-    const clock = { now: () => sandbox.clock.now() + (Date.now() - startedWall) };
+    const startedWall = systemClock.now();
+    const clock = { now: () => sandbox.clock.now() + (systemClock.now() - startedWall) };
     // The daemon's structured logs go to a file: the terminal shows the notifications.
     await mkdir(options.dataDir, { recursive: true });
     const logFile = join(options.dataDir, 'vigil.log');

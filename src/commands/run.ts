@@ -15,13 +15,18 @@ export async function runDaemon(configFile: string): Promise<void> {
   let clock: Clock;
   try {
     config = await loadConfig(configFile);
-    clock = clockFromEnvironment();
+    clock = clockFromEnvironment(process.env, { advancing: true });
   } catch (error) {
     process.exitCode = exitCodeFor(error, processIo);
     return;
   }
   const logger = createLogger({ level: config.log.level });
-  if (process.env.VIGIL_NOW) logger.warn({ now: process.env.VIGIL_NOW }, 'clock pinned by VIGIL_NOW');
+  if (process.env.VIGIL_NOW) {
+    logger.warn(
+      { now: process.env.VIGIL_NOW },
+      'clock set by VIGIL_NOW: it starts there and runs at wall speed',
+    );
+  }
   const daemon = new Daemon(config, { logger, clock });
   installProcessHandlers(daemon, logger);
   await daemon.start();

@@ -36,10 +36,23 @@ export class ManualClock implements Clock {
 }
 
 /**
- * The clock a command should use: the system clock, or a clock pinned by `VIGIL_NOW`
- * (an ISO-8601 time) for replays and the sandbox, whose data lives on a simulated day.
+ * A clock that starts at `start` and runs at wall-clock speed from the moment it is made: a daemon
+ * replaying a simulated day still sees time pass (probes a second apart are different points).
  */
-export function clockFromEnvironment(env: Readonly<Record<string, string | undefined>> = process.env): Clock {
+export function clockStartingAt(start: number, wall: Clock = systemClock): Clock {
+  const origin = wall.now();
+  return { now: () => start + (wall.now() - origin) };
+}
+
+/**
+ * The clock a command should use: the system clock, or one set by `VIGIL_NOW` (an ISO-8601 time)
+ * for replays and the sandbox, whose data lives on a simulated day — pinned there for one-shot
+ * commands, or starting there and running on (`advancing`) for the daemon.
+ */
+export function clockFromEnvironment(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+  options: { readonly advancing?: boolean } = {},
+): Clock {
   const pinned = env.VIGIL_NOW;
   if (pinned === undefined || pinned === '') return systemClock;
   const time = Date.parse(pinned);
@@ -47,5 +60,5 @@ export function clockFromEnvironment(env: Readonly<Record<string, string | undef
     const problem = `environment VIGIL_NOW: expected an ISO-8601 time, got ${JSON.stringify(pinned)}`;
     throw new ConfigError(problem, [problem]);
   }
-  return new ManualClock(time);
+  return options.advancing ? clockStartingAt(time) : new ManualClock(time);
 }
