@@ -31,7 +31,8 @@ export type NotifyEvent =
  * `executed` changed the platform; `already-satisfied` found nothing to do; `skipped` was stopped
  * at run time (kill switch, override, cooldown); `failed` gave up; `interrupted` was cut short by
  * vigil's own shutdown (retried, not counted against the target); `verified` / `ineffective` are
- * the verification's verdict (ineffective stops automatic runs on the target until a human resets it).
+ * the verification's verdict (ineffective stops automatic runs on the target until a human resets
+ * it); `unverified`: the platform could not be read to check.
  */
 export type RemediationStage =
   | 'executed'
@@ -40,6 +41,7 @@ export type RemediationStage =
   | 'failed'
   | 'interrupted'
   | 'verified'
+  | 'unverified'
   | 'ineffective';
 
 /** One configured destination. `notify` is called at most once at a time per event, never concurrently with itself for one event. */

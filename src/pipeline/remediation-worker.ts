@@ -13,7 +13,12 @@ import type { CounterStore } from '../policies/counters.js';
 import { candidatesFor, evaluate } from '../policies/evaluate.js';
 import { type Counters, counterKey, type PolicySnapshot } from '../policies/types.js';
 import { remediationRegistry } from '../remediations/index.js';
-import type { ExecuteOutcome, RemediationContext, RemediationPlan } from '../remediations/types.js';
+import type {
+  ExecuteOutcome,
+  RemediationContext,
+  RemediationPlan,
+  VerifyOutcome,
+} from '../remediations/types.js';
 import { BreakerSet, type RemediationBreaker } from './breakers.js';
 import {
   REMEDIATION_QUEUE,
@@ -280,10 +285,18 @@ export class RemediationWorker {
     const logger = this.deps.logger.child({ jobId: job.id, findingId, target: plan.target });
     const definition = remediationRegistry.get(plan.kind);
     const snapshot = this.deps.policy();
-    const outcome = await definition.verify(plan, this.context(snapshot, plan));
+    const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+    let outcome: VerifyOutcome;
+    try {
+      outcome = await definition.verify(plan, this.context(snapshot, plan));
+    } catch (error) {
+      if (!lastAttempt) throw error;
+      // The platform could not be read: say so, and do not blame the remediation for it.
+      const detail = `could not check the change (${errorMessage(error)}); look at ${plan.target} by hand`;
+      return this.report('unverified', findingId, plan, detail, logger);
+    }
     if (outcome.status === 'recovered')
       return this.report('verified', findingId, plan, outcome.detail, logger);
-    const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
     if (outcome.status === 'not-yet' && !lastAttempt) throw new TransientError(outcome.detail);
     // Did not take: stop acting on this target until a human has looked (policy gate: failures).
     const limit = snapshot?.remediations[plan.kind]?.max_consecutive_failures ?? 1;

@@ -457,4 +457,24 @@ describe('remediation worker', () => {
     );
     expect(steps).toEqual(['started', 'remediation-executed', 'started', 'remediation-executed']);
   });
+
+  it('says a change is unverified when the platform cannot be read to check it, without blaming the target', async () => {
+    const snapshot = policy();
+    const r = await replica({ policy: () => snapshot, verifyAfterMs: 300 });
+
+    await r.decide(driftFinding());
+    r.worker.start();
+    await waitFor('executed', async () => (r.stages().includes('executed') ? true : undefined), 20_000);
+    failServiceReads(503);
+    await waitFor('unverified', async () => (r.stages().includes('unverified') ? true : undefined), 20_000);
+    const counters = await r.counters.read([{ kind: 'redeploy-service', target: PHASE4 }]);
+
+    expect(await r.events()).toEqual([
+      'enqueued',
+      'started',
+      'remediation-executed',
+      'remediation-unverified',
+    ]);
+    expect(counters.targets[`redeploy-service|${PHASE4}`]?.consecutiveFailures).toBe(0);
+  });
 });

@@ -48,6 +48,7 @@ const STAGE_ICONS: Record<string, string> = {
   failed: ':x:',
   interrupted: ':pause_button:',
   verified: ':white_check_mark:',
+  unverified: ':grey_question:',
   ineffective: ':sos:',
 };
 
