@@ -146,19 +146,21 @@ export function insufficientVerdict(
   counts: { readonly skipped: number; readonly excluded: number },
   what = 'usable points',
 ): Verdict {
-  return {
+  return unjudged(
     detector,
-    anomalous: false,
-    severity: 'insufficient-history',
-    score: 0,
-    statistic: null,
-    baseline: null,
-    reason: `${metric}: only ${usable} ${what} in the window, ${needed} needed${qualityNote(counts)}`,
-  };
+    `${metric}: only ${usable} ${what} in the window, ${needed} needed${qualityNote(counts)}`,
+  );
 }
 
 /** Verdict for an evaluated point that is itself missing (NaN or ±Infinity). */
 export function missingPointVerdict(detector: string, metric: string): Verdict {
+  return unjudged(
+    detector,
+    `${metric}: the evaluated point has no finite value (missing data is not judged)`,
+  );
+}
+
+function unjudged(detector: string, reason: string): Verdict {
   return {
     detector,
     anomalous: false,
@@ -166,6 +168,6 @@ export function missingPointVerdict(detector: string, metric: string): Verdict {
     score: 0,
     statistic: null,
     baseline: null,
-    reason: `${metric}: the evaluated point has no finite value (missing data is not judged)`,
+    reason,
   };
 }
