@@ -7,6 +7,7 @@ import { emptyMeanStd, type IndexRange, meanStd, windowRange } from './lib/windo
 import {
   baselineOf,
   type CenterSpread,
+  fromMeanStd,
   hygienicEstimate,
   thresholdsOrdered,
   thresholdsOrderedIssue,
@@ -53,12 +54,7 @@ export const ewma: DetectorDefinition<EwmaOptions> = {
         honourMask ? window.maskFrom : window.end,
         stats,
       );
-      result.n = stats.n;
-      result.skipped = stats.skipped;
-      result.excluded = stats.excluded;
-      result.center = stats.mean;
-      result.spread = stats.std;
-      return result;
+      return fromMeanStd(stats, result);
     };
 
     const evaluate = (history: SeriesHistory, point: EvaluatedPoint): Verdict => {

@@ -21,38 +21,35 @@ export const robustZscore: DetectorDefinition<ZFamilyOptions> = {
   summary: 'robust z-score against the median and scaled MAD of a trailing window',
   options: zFamilyOptions,
   create(options, deps): Detector {
-    const range: IndexRange = { start: 0, end: 0, maskFrom: 0 };
-    const result: CenterSpread = { n: 0, skipped: 0, excluded: 0, center: 0, spread: 0 };
-    const estimate = robustEstimator(result, windowCapacity(options));
-    const context = robustContext(options, deps, range, estimate);
     return {
-      kind: 'robust-zscore',
-      minHistory: options.min_history,
-      evaluate(history: SeriesHistory, point: EvaluatedPoint) {
-        windowRange(history, point, options.window, range);
-        return judgeWindow(history, point, context);
-      },
+      ...robustDetector(
+        options,
+        deps,
+        robustEstimator({ n: 0, skipped: 0, excluded: 0, center: 0, spread: 0 }, windowCapacity(options)),
+      ),
+      // One series point after point (backtest): the window's values stay sorted between calls.
       stream() {
-        const streamRange: IndexRange = { start: 0, end: 0, maskFrom: 0 };
-        const streamResult: CenterSpread = { n: 0, skipped: 0, excluded: 0, center: 0, spread: 0 };
-        const streamContext = robustContext(
-          options,
-          deps,
-          streamRange,
-          slidingRobustEstimator(robustEstimator(streamResult, windowCapacity(options)), streamResult),
-        );
-        return {
-          kind: 'robust-zscore',
-          minHistory: options.min_history,
-          evaluate(history: SeriesHistory, point: EvaluatedPoint) {
-            windowRange(history, point, options.window, streamRange);
-            return judgeWindow(history, point, streamContext);
-          },
-        };
+        const result: CenterSpread = { n: 0, skipped: 0, excluded: 0, center: 0, spread: 0 };
+        const sliding = slidingRobustEstimator(robustEstimator(result, windowCapacity(options)), result);
+        return robustDetector(options, deps, sliding);
       },
     };
   },
 };
+
+/** A robust-zscore detector over one estimator, with its own window range and context. */
+function robustDetector(options: ZFamilyOptions, deps: DetectorDeps, estimate: Estimator): Detector {
+  const range: IndexRange = { start: 0, end: 0, maskFrom: 0 };
+  const context = robustContext(options, deps, range, estimate);
+  return {
+    kind: 'robust-zscore',
+    minHistory: options.min_history,
+    evaluate(history: SeriesHistory, point: EvaluatedPoint) {
+      windowRange(history, point, options.window, range);
+      return judgeWindow(history, point, context);
+    },
+  };
+}
 
 function robustContext(
   options: ZFamilyOptions,

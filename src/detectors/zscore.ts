@@ -2,6 +2,7 @@ import { describeWindow, isPercent } from './lib/format.js';
 import { emptyMeanStd, type IndexRange, meanStd, windowRange } from './lib/window.js';
 import {
   type CenterSpread,
+  fromMeanStd,
   judgeWindow,
   type ZFamilyContext,
   type ZFamilyOptions,
@@ -24,12 +25,7 @@ export const zscore: DetectorDefinition<ZFamilyOptions> = {
     const result: CenterSpread = { n: 0, skipped: 0, excluded: 0, center: 0, spread: 0 };
     const estimate = (history: SeriesHistory, window: IndexRange, honourMask: boolean): CenterSpread => {
       meanStd(history, window.start, window.end, honourMask ? window.maskFrom : window.end, stats);
-      result.n = stats.n;
-      result.skipped = stats.skipped;
-      result.excluded = stats.excluded;
-      result.center = stats.mean;
-      result.spread = stats.std;
-      return result;
+      return fromMeanStd(stats, result);
     };
     const context: ZFamilyContext = {
       kind: 'zscore',

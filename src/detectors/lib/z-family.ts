@@ -16,7 +16,7 @@ import {
   windowOption,
 } from './options.js';
 import { insufficientVerdict, missingPointVerdict, zVerdict } from './verdict.js';
-import type { IndexRange, WindowCounts } from './window.js';
+import type { IndexRange, MeanStd, WindowCounts } from './window.js';
 
 /** Options every z-family kind shares (zscore, robust-zscore, and the seasonal fallback). */
 export const zFamilyShape = {
@@ -73,6 +73,16 @@ export interface ZFamilyContext {
   readonly windowText?: string;
   /** Precomputed isPercent(metric, unit); computed per call when absent. */
   readonly percent?: boolean;
+}
+
+/** Copies a mean/std pass into the z-family's center/spread record (`out`, reused per call). */
+export function fromMeanStd(stats: MeanStd, out: CenterSpread): CenterSpread {
+  out.n = stats.n;
+  out.skipped = stats.skipped;
+  out.excluded = stats.excluded;
+  out.center = stats.mean;
+  out.spread = stats.std;
+  return out;
 }
 
 /** A baseline after hygiene, with the note to add to the reason when flagged points came back. */
