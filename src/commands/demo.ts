@@ -9,7 +9,7 @@ import { verifyAuditFile } from '../audit/verify.js';
 import { type Config, loadConfig } from '../config.js';
 import { systemClock } from '../core/clock.js';
 import { errorMessage } from '../core/errors.js';
-import { createLogger } from '../core/logger.js';
+import { createLogger, scrubSecrets } from '../core/logger.js';
 import { Daemon } from '../daemon.js';
 import type { NotifyEvent } from '../notify/types.js';
 import { type Sandbox, startSandbox } from '../sandbox/index.js';
@@ -183,20 +183,16 @@ async function redisForDemo(
 ): Promise<string> {
   const url = given ?? process.env.VIGIL_REDIS_URL ?? 'redis://127.0.0.1:6379';
   if (await redisAnswers(url)) {
-    say(`using Redis at ${redactUrl(url)} (keys under a demo prefix, deleted afterwards)`);
+    say(`using Redis at ${scrubSecrets(url)} (keys under a demo prefix, deleted afterwards)`);
     return url;
   }
-  if (given) throw new Error(`no Redis answers at ${redactUrl(given)}`);
+  if (given) throw new Error(`no Redis answers at ${scrubSecrets(given)}`);
   const local = await startLocalRedis(['--maxmemory-policy', 'noeviction']).catch((error: unknown) => {
-    throw new Error(`no Redis answers at ${redactUrl(url)}, and ${errorMessage(error)}`);
+    throw new Error(`no Redis answers at ${scrubSecrets(url)}, and ${errorMessage(error)}`);
   });
   cleanups.push(() => local.stop());
-  say(`no Redis at ${redactUrl(url)}: started a throwaway redis-server on port ${local.port}`);
+  say(`no Redis at ${scrubSecrets(url)}: started a throwaway redis-server on port ${local.port}`);
   return local.url;
-}
-
-function redactUrl(url: string): string {
-  return url.replace(/\/\/[^@/]*@/, '//<credentials>@');
 }
 
 /** Deletes the demo's keys (history, state, queues, counters) so repeated demos leave nothing. */

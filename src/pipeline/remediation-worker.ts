@@ -1,5 +1,5 @@
 import { DelayedError, type Job, Queue, UnrecoverableError, Worker } from 'bullmq';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { AuditRecord } from '../audit/chain.js';
 import type { PlatformAccess } from '../collectors/types.js';
 import type { Clock } from '../core/clock.js';
@@ -19,6 +19,7 @@ import type {
   RemediationPlan,
   VerifyOutcome,
 } from '../remediations/types.js';
+import { bullConnection } from '../store/redis.js';
 import { BreakerSet, type RemediationBreaker } from './breakers.js';
 import {
   REMEDIATION_QUEUE,
@@ -341,10 +342,7 @@ export class RemediationWorker {
   }
 
   private connection(): Redis {
-    const connection = new Redis(this.settings.redisUrl, { maxRetriesPerRequest: null, lazyConnect: false });
-    connection.on('error', () => undefined);
-    this.connections.push(connection);
-    return connection;
+    return bullConnection(this.settings.redisUrl, this.connections);
   }
 }
 

@@ -1,6 +1,7 @@
 import { type Job, Queue, Worker } from 'bullmq';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { Logger } from '../core/logger.js';
+import { bullConnection } from '../store/redis.js';
 
 /**
  * Schedules collector ticks with one BullMQ job scheduler per collector. Every replica upserts
@@ -84,10 +85,6 @@ export class TickScheduler {
   }
 
   private connection(): Redis {
-    // BullMQ's blocking worker connection must retry forever; its own timeouts bound each command.
-    const connection = new Redis(this.settings.redisUrl, { maxRetriesPerRequest: null, lazyConnect: false });
-    connection.on('error', () => undefined);
-    this.connections.push(connection);
-    return connection;
+    return bullConnection(this.settings.redisUrl, this.connections);
   }
 }

@@ -93,3 +93,14 @@ export async function deleteKeysWithPrefix(redis: Redis, prefix: string): Promis
   } while (cursor !== '0');
   return deleted;
 }
+
+/**
+ * A connection for BullMQ (a Queue or a Worker), remembered in `owned` so its owner can close it.
+ * BullMQ's blocking worker connection must retry forever; its own timeouts bound each command.
+ */
+export function bullConnection(url: string, owned: Redis[]): Redis {
+  const connection = new Redis(url, { maxRetriesPerRequest: null, lazyConnect: false });
+  connection.on('error', () => undefined);
+  owned.push(connection);
+  return connection;
+}
