@@ -184,10 +184,7 @@ async function judgeChunk(series: SeriesWork[], deps: TickDeps): Promise<JudgedC
     work.cached = cache?.lookup(work.key);
     work.wasCached = work.cached !== undefined;
     const first = points[0];
-    const expected =
-      work.cached && first && strictlyIncreasing(points)
-        ? (cache?.expectedVersion(work.cached, first.timestamp) ?? -1)
-        : -1;
+    const expected = work.cached && first ? (cache?.expectedVersion(work.cached, first.timestamp) ?? -1) : -1;
     return { key: work.key, points, expectedVersion: expected };
   });
   const writes = await deps.store.writeSeries(toWrite, deps.clock.now());
@@ -283,14 +280,6 @@ async function commit(
     const { work, evaluation } = evaluations[index] as { work: SeriesWork; evaluation: Evaluation };
     if (work.cached) deps.cache?.commit(work.cached, evaluation.binding, result.state, result.flagged);
   });
-}
-
-/** The store may append blindly only when no two points share a timestamp. */
-function strictlyIncreasing(points: readonly TimedValue[]): boolean {
-  for (let i = 1; i < points.length; i++) {
-    if ((points[i] as TimedValue).timestamp <= (points[i - 1] as TimedValue).timestamp) return false;
-  }
-  return true;
 }
 
 /** Like Promise.all, but waits for every chunk to finish before failing: nothing left in flight. */

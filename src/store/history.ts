@@ -251,7 +251,8 @@ export class HistoryStore {
     const keys: string[] = [];
     for (const { key, points, expectedVersion } of series) {
       keys.push(this.keyOf(key));
-      let packed = `${expectedVersion}#`;
+      // A blind append of two points with one timestamp would store both: replace instead.
+      let packed = `${strictlyIncreasing(points) ? expectedVersion : -1}#`;
       for (let i = 0; i < points.length; i++) {
         const point = points[i] as TimedValue;
         packed += i === 0 ? `${point.timestamp}|${point.value}|0` : `;${point.timestamp}|${point.value}|0`;
@@ -365,6 +366,13 @@ export function storable(sample: TimedValue): TimedValue | undefined {
   if (!Number.isFinite(sample.value) || !Number.isFinite(sample.timestamp)) return undefined;
   if (Number.isInteger(sample.timestamp)) return sample;
   return { timestamp: Math.trunc(sample.timestamp), value: sample.value };
+}
+
+function strictlyIncreasing(points: readonly TimedValue[]): boolean {
+  for (let i = 1; i < points.length; i++) {
+    if ((points[i] as TimedValue).timestamp <= (points[i - 1] as TimedValue).timestamp) return false;
+  }
+  return true;
 }
 
 /** Sorts by timestamp unless already in order (one series' points from one query usually are). */
