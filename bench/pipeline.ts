@@ -9,6 +9,7 @@ import { compileBinding, detectorBinding } from '../src/detectors/binding.js';
 import { RunningCollector } from '../src/pipeline/running.js';
 import { createDetectionCache, runTick } from '../src/pipeline/tick.js';
 import { HistoryStore } from '../src/store/history.js';
+import { redisKeys } from '../src/store/keys.js';
 import { deleteKeysWithPrefix } from '../src/store/redis.js';
 
 /**
@@ -33,7 +34,7 @@ export async function run(): Promise<void> {
   const redis = new Redis(process.env.VIGIL_REDIS_URL ?? 'redis://127.0.0.1:6379');
   const prefix = `vigil-bench:${randomUUID()}`;
   try {
-    const store = new HistoryStore(redis, { prefix, maxPoints: 400, maxAgeMs: 365 * DAY });
+    const store = new HistoryStore(redis, { keys: redisKeys(prefix), maxPoints: 400, maxAgeMs: 365 * DAY });
     const clock = new ManualClock(Date.UTC(2026, 1, 2));
     const sample = (s: number, day: number): Sample => ({
       metric: 'bench_metric',

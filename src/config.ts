@@ -83,6 +83,12 @@ export const configSchema = z.strictObject({
       concurrency: z.number().int().min(1).max(64).default(2),
       attempts: z.number().int().min(1).max(20).default(3),
       verify_after: duration.default(15 * 60_000),
+      // Checks of a change that has not taken yet (`not-yet`) before it counts as ineffective.
+      verify_attempts: z.number().int().min(1).max(100).default(4),
+      // Remediation jobs waiting at once; beyond it a decision is audited as skipped, never queued.
+      max_queued: z.number().int().min(1).max(100_000).default(100),
+      // First retry delay of a failed job (exponential after it).
+      backoff: duration.default(5_000),
     })
     .prefault({}),
   notifiers: z.array(pluginEntry).default([]),

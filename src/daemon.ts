@@ -21,6 +21,7 @@ import { createDetectionCache, runTick } from './pipeline/tick.js';
 import { ApprovalStore } from './policies/approvals.js';
 import { CounterStore } from './policies/counters.js';
 import { PolicyWatcher } from './policies/watcher.js';
+import { redisKeys } from './store/keys.js';
 import { createRedis, evictionProblem, pingRedis } from './store/redis.js';
 
 /**
@@ -190,7 +191,7 @@ export class Daemon {
     });
     const counters = new CounterStore({
       redis,
-      prefix: `${this.config.redis.key_prefix}:`,
+      keys: redisKeys(this.config.redis.key_prefix),
       clock: this.deps.clock,
     });
     const audit = {
@@ -199,7 +200,7 @@ export class Daemon {
         Promise.reject(new PermanentError(`audit log unavailable: ${this.auditProblem}`)),
     };
     const announce = (event: NotifyEvent) => this.notify(event);
-    const approvals = new ApprovalStore(redis, `${this.config.redis.key_prefix}:`, this.deps.clock);
+    const approvals = new ApprovalStore(redis, redisKeys(this.config.redis.key_prefix), this.deps.clock);
     const remediation = this.policy
       ? this.startRemediation(collection, { counters, approvals, audit, announce })
       : undefined;
@@ -228,7 +229,7 @@ export class Daemon {
     const scheduler = new TickScheduler(
       {
         redisUrl: this.config.redis.url,
-        prefix: this.config.redis.key_prefix,
+        prefix: redisKeys(this.config.redis.key_prefix).bullmq,
         concurrency: Math.min(8, byId.size),
       },
       logger.child({ component: 'scheduler' }),
@@ -282,14 +283,14 @@ export class Daemon {
     const worker = new RemediationWorker(
       {
         redisUrl: this.config.redis.url,
-        prefix: this.config.redis.key_prefix,
+        prefix: redisKeys(this.config.redis.key_prefix).bullmq,
         concurrency: this.config.remediations.concurrency,
         attempts: this.config.remediations.attempts,
         verifyAfterMs: this.config.remediations.verify_after,
-        verifyAttempts: 4,
+        verifyAttempts: this.config.remediations.verify_attempts,
         callTimeoutMs: this.config.gcp.timeout,
-        maxQueued: 100,
-        backoffMs: 5_000,
+        maxQueued: this.config.remediations.max_queued,
+        backoffMs: this.config.remediations.backoff,
       },
       {
         policy: () => this.policy?.current(),

@@ -4,6 +4,7 @@ import { loadConfig } from '../config.js';
 import { type Clock, systemClock } from '../core/clock.js';
 import { ConfigError } from '../core/errors.js';
 import { type ApprovalRequest, ApprovalStore } from '../policies/approvals.js';
+import { redisKeys } from '../store/keys.js';
 import { type CommandIo, exitCodeFor, processIo } from './io.js';
 
 /**
@@ -31,7 +32,7 @@ export async function runApprove(
       connectTimeout: config.redis.connect_timeout,
     });
     redis.on('error', () => undefined);
-    const store = new ApprovalStore(redis, `${config.redis.key_prefix}:`, clock);
+    const store = new ApprovalStore(redis, redisKeys(config.redis.key_prefix), clock);
     if (options.list || !findingId) {
       const pending = await store.pending();
       io.stdout.write(

@@ -11,6 +11,7 @@ import { type CompiledBinding, compileBinding } from '../detectors/binding.js';
 import { createGitMirrors } from '../platform/git.js';
 import { createGcpClients, type GcpClients } from '../platform/index.js';
 import { HistoryStore } from '../store/history.js';
+import { redisKeys } from '../store/keys.js';
 import { RunningCollector } from './running.js';
 
 /**
@@ -73,11 +74,11 @@ export function assembleCollection(config: Config, deps: CollectionDeps): Collec
       clock: deps.clock,
       metrics: deps.metrics,
       redis: deps.lease ? deps.redis : undefined,
-      leasePrefix: config.redis.key_prefix,
+      keys: redisKeys(config.redis.key_prefix),
     });
   });
   const store = new HistoryStore(deps.redis, {
-    prefix: config.redis.key_prefix,
+    keys: redisKeys(config.redis.key_prefix),
     maxPoints: config.history.max_points,
     maxAgeMs: config.history.max_age,
   });

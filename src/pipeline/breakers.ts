@@ -1,6 +1,6 @@
 import CircuitBreaker from 'opossum';
 import { isVigilError } from '../core/errors.js';
-import { counterKey, type PolicySnapshot } from '../policies/types.js';
+import { counterKey, type PolicySnapshot, settingsOf } from '../policies/types.js';
 import { remediationRegistry } from '../remediations/index.js';
 import type { ExecuteOutcome, RemediationContext, RemediationPlan } from '../remediations/types.js';
 
@@ -14,12 +14,10 @@ export type RemediationBreaker = CircuitBreaker<[RemediationPlan, RemediationCon
 export class BreakerSet {
   private readonly breakers = new Map<string, { settings: string; breaker: RemediationBreaker }>();
 
-  constructor(private readonly defaultTimeoutMs: number) {}
-
   for(plan: RemediationPlan, snapshot: PolicySnapshot): RemediationBreaker {
     const key = counterKey(plan.kind, plan.target);
-    const options = snapshot.remediations[plan.kind]?.breaker;
-    const settings = JSON.stringify(options ?? {});
+    const options = settingsOf(snapshot, plan.kind).breaker;
+    const settings = JSON.stringify(options);
     const existing = this.breakers.get(key);
     if (existing && existing.settings === settings) return existing.breaker;
     existing?.breaker.shutdown();
@@ -27,11 +25,11 @@ export class BreakerSet {
     const breaker: RemediationBreaker = new CircuitBreaker(
       (planned: RemediationPlan, context: RemediationContext) => definition.execute(planned, context),
       {
-        timeout: options?.timeout ?? this.defaultTimeoutMs,
-        errorThresholdPercentage: options?.error_threshold_percentage ?? 50,
-        // opossum's default 0 opens on one failure in an empty window.
-        volumeThreshold: options?.volume_threshold ?? 3,
-        resetTimeout: options?.reset_timeout ?? 600_000,
+        timeout: options.timeout,
+        errorThresholdPercentage: options.error_threshold_percentage,
+        // opossum's default 0 opens on one failure in an empty window (the policy's default is 3).
+        volumeThreshold: options.volume_threshold,
+        resetTimeout: options.reset_timeout,
         // A plan the platform refuses says nothing about the platform's health.
         errorFilter: (error: unknown) => isVigilError(error) && error.kind === 'permanent',
       },

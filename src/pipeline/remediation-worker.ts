@@ -11,7 +11,7 @@ import type { NotifyEvent, RemediationStage } from '../notify/types.js';
 import type { ApprovalStore } from '../policies/approvals.js';
 import type { CounterStore } from '../policies/counters.js';
 import { candidatesFor, evaluate } from '../policies/evaluate.js';
-import { type Counters, counterKey, type PolicySnapshot } from '../policies/types.js';
+import { type Counters, counterKey, type PolicySnapshot, settingsOf } from '../policies/types.js';
 import { remediationRegistry } from '../remediations/index.js';
 import type {
   ExecuteOutcome,
@@ -103,7 +103,7 @@ export class RemediationWorker {
       addTimeoutMs: 5_000,
       backoffMs: settings.backoffMs,
     });
-    this.breakers = new BreakerSet(settings.callTimeoutMs);
+    this.breakers = new BreakerSet();
     this.outcomes = counter(deps.metrics, {
       name: 'vigil_remediations_total',
       help: 'Remediation steps by kind and stage (executed, already-satisfied, skipped, failed, verified, ineffective)',
@@ -162,13 +162,13 @@ export class RemediationWorker {
         logger,
       );
     }
-    const settings = snapshot.remediations[plan.kind];
+    const settings = settingsOf(snapshot, plan.kind);
     const runId = String(job.id);
     // `max_concurrent` runs of a kind across every replica; a job over it waits its turn.
-    const lease = (settings?.breaker.timeout ?? this.settings.callTimeoutMs) + 60_000;
-    if (!(await this.deps.counters.acquireSlot(plan.kind, runId, settings?.max_concurrent ?? 1, lease))) {
+    const lease = settings.breaker.timeout + 60_000;
+    if (!(await this.deps.counters.acquireSlot(plan.kind, runId, settings.max_concurrent, lease))) {
       logger.info(
-        { maxConcurrent: settings?.max_concurrent },
+        { maxConcurrent: settings.max_concurrent },
         'remediation waits for a free slot of its kind',
       );
       await job.moveToDelayed(Date.now() + SLOT_RETRY_MS, token);
@@ -191,9 +191,9 @@ export class RemediationWorker {
     breaker: Breaker,
     logger: Logger,
   ): Promise<void> {
-    const settings = snapshot.remediations[plan.kind];
+    const settings = settingsOf(snapshot, plan.kind);
     const claimed = await this.deps.counters.recordRun(plan.kind, plan.target, {
-      cooldownMs: settings?.cooldown ?? 0,
+      cooldownMs: settings.cooldown,
       runId,
     });
     if (!claimed) {
@@ -267,8 +267,8 @@ export class RemediationWorker {
     snapshot: PolicySnapshot,
     logger: Logger,
   ): Promise<void> {
-    const settings = snapshot.remediations[plan.kind];
-    if (breaker.opened && settings) {
+    const settings = settingsOf(snapshot, plan.kind);
+    if (breaker.opened) {
       await this.deps.counters.openBreaker(
         plan.kind,
         plan.target,
@@ -300,7 +300,7 @@ export class RemediationWorker {
       return this.report('verified', findingId, plan, outcome.detail, logger);
     if (outcome.status === 'not-yet' && !lastAttempt) throw new TransientError(outcome.detail);
     // Did not take: stop acting on this target until a human has looked (policy gate: failures).
-    const limit = snapshot?.remediations[plan.kind]?.max_consecutive_failures ?? 1;
+    const limit = settingsOf(snapshot, plan.kind).max_consecutive_failures;
     await this.deps.counters.escalate(plan.kind, plan.target, limit);
     await this.report(
       'ineffective',
@@ -333,7 +333,7 @@ export class RemediationWorker {
   }
 
   private context(snapshot: PolicySnapshot | undefined, plan: RemediationPlan): RemediationContext {
-    const timeout = snapshot?.remediations[plan.kind]?.breaker.timeout ?? this.settings.callTimeoutMs;
+    const timeout = settingsOf(snapshot, plan.kind).breaker.timeout;
     return {
       cloudRun: this.deps.platform.cloudRun(),
       signal: AbortSignal.any([this.shutdown.signal, AbortSignal.timeout(timeout)]),

@@ -5,6 +5,7 @@ import type { Clock } from '../core/clock.js';
 import { errorMessage, isVigilError, TransientError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { counter, histogram, type MetricsRegistry } from '../core/metrics.js';
+import { type RedisKeys, redisKeys } from '../store/keys.js';
 
 /**
  * Wraps one collector instance with what every collector gets from the runtime: a child
@@ -23,7 +24,8 @@ export interface RunningCollectorDeps {
   readonly metrics: MetricsRegistry;
   /** For the cross-replica lease; omit in single-process tools such as `vigil once`. */
   readonly redis?: Redis;
-  readonly leasePrefix?: string;
+  /** Where the lease lives (default namespace `vigil`). */
+  readonly keys?: RedisKeys;
 }
 
 const RELEASE_LEASE =
@@ -59,7 +61,7 @@ export class RunningCollector {
     if (this.running) return this.skip('previous run still in progress on this replica');
     // Claimed before the first await, so a second call in the same tick of the event loop sees it.
     this.running = true;
-    const leaseKey = `${this.deps.leasePrefix ?? 'vigil'}:collector-lease:${this.id}`;
+    const leaseKey = (this.deps.keys ?? redisKeys('vigil')).collectorLease(this.id);
     const token = randomUUID();
     try {
       if (this.deps.redis) {

@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import type { Clock } from '../core/clock.js';
 import { TransientError } from '../core/errors.js';
 import type { Decision, Finding } from '../core/types.js';
+import type { ApprovalState, RedisKeys } from '../store/keys.js';
 
 /**
  * Human approvals, kept in Redis so every replica and the `vigil approve` command share them.
@@ -9,8 +10,7 @@ import type { Decision, Finding } from '../core/types.js';
  * grants it by that id; while the grant lives, the policy treats the finding's remediations as
  * approved, at decision time and again when the worker runs the job.
  *
- * Keys (`<p>` = prefix): `<p>approval:pending:<findingId>` (JSON request, 7 days) and
- * `<p>approval:granted:<findingId>` (JSON grant, 24 hours).
+ * Keys: `RedisKeys.approval` (src/store/keys.ts); a request lives 7 days, a grant 24 hours.
  */
 export interface ApprovalRequest {
   readonly findingId: string;
@@ -35,7 +35,7 @@ const GRANT_TTL_MS = 86_400_000;
 export class ApprovalStore {
   constructor(
     private readonly redis: Redis,
-    private readonly prefix: string,
+    private readonly keys: RedisKeys,
     private readonly clock: Clock,
   ) {}
 
@@ -92,8 +92,8 @@ export class ApprovalStore {
     return requests.sort((a, b) => a.requestedAt - b.requestedAt);
   }
 
-  private key(state: 'pending' | 'granted', findingId: string): string {
-    return `${this.prefix}approval:${state}:${findingId}`;
+  private key(state: ApprovalState, findingId: string): string {
+    return this.keys.approval(state, findingId);
   }
 
   private async call<T>(run: () => Promise<T>): Promise<T> {

@@ -1,7 +1,7 @@
 import { closest, formatPath, type LocatedDocument, locateIssues } from '../core/source.js';
 import { remediationRegistry } from '../remediations/index.js';
 import { disjoint, type Matcher } from './matchers.js';
-import { type Override, type PolicyFile, RemediationSettings, type Rule } from './schema.js';
+import { DEFAULT_REMEDIATION_SETTINGS, type Override, type PolicyFile, type Rule } from './schema.js';
 import { isLiteral, parseTemplate, type Template } from './templates.js';
 import type { CompiledOverride, CompiledRule, PolicySnapshot } from './types.js';
 
@@ -42,7 +42,7 @@ export function compilePolicy(
     remediations: Object.fromEntries(
       remediationRegistry.kinds.map((kind) => [
         kind,
-        policy.remediations[kind] ?? RemediationSettings.parse({}),
+        policy.remediations[kind] ?? DEFAULT_REMEDIATION_SETTINGS,
       ]),
     ),
     rules,

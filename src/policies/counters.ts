@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { type Clock, systemClock } from '../core/clock.js';
 import { TransientError } from '../core/errors.js';
+import { type CounterFamily, type RedisKeys, redisKeys } from '../store/keys.js';
 import {
   type Candidate,
   type Counters,
@@ -16,8 +17,8 @@ const DAY = 24 * HOUR;
 
 export interface CounterStoreOptions {
   readonly redis: Redis;
-  /** Prepended to every key, e.g. `vigil:`; tests use a unique prefix each. */
-  readonly prefix?: string;
+  /** Where the counters live (src/store/keys.ts); tests use a unique namespace each. */
+  readonly keys?: RedisKeys;
   readonly clock?: Clock;
   /** How long a last-run time and a failure streak are remembered (default 7 days). */
   readonly memoryMs?: number;
@@ -29,34 +30,24 @@ export type Outcome = 'success' | 'failure';
  * Cooldowns, rate windows, failure streaks and breaker-open times, kept in Redis so every replica
  * agrees (never derived from BullMQ job retention, which forgets removed jobs). Reads return a
  * plain `Counters` object for the pure `evaluate`; writes are made by the remediation worker.
- *
- * Keys (`<p>` = prefix, `<kt>` = `kind|target`):
- * - `<p>policy:cooldown:<kt>`  last run start, epoch ms (expires after `memoryMs`)
- * - `<p>policy:runs:<kt>`      sorted set of runs by start time (expires 25 h after the last run)
- * - `<p>policy:runs:<kind>`    the same across all targets of a kind
- * - `<p>policy:failures:<kt>`  consecutive failures (expires after `memoryMs`)
- * - `<p>policy:breaker:<kt>`   breaker open until, epoch ms (expires at that time)
- * - `<p>policy:running:<kind>` runs of a kind in progress (`max_concurrent`), by lease end
+ * Key names: `RedisKeys.counter` (src/store/keys.ts). Last-run times and streaks expire after
+ * `memoryMs`, run windows 25 h after the last run, breaker openings at their end.
  */
 export class CounterStore {
   private readonly redis: Redis;
-  private readonly prefix: string;
+  private readonly keys: RedisKeys;
   private readonly clock: Clock;
   private readonly memoryMs: number;
 
   constructor(options: CounterStoreOptions) {
     this.redis = options.redis;
-    this.prefix = options.prefix ?? 'vigil:';
+    this.keys = options.keys ?? redisKeys('vigil');
     this.clock = options.clock ?? systemClock;
     this.memoryMs = options.memoryMs ?? 7 * DAY;
   }
 
-  key(
-    family: 'cooldown' | 'runs' | 'failures' | 'breaker' | 'running',
-    kind: string,
-    target?: string,
-  ): string {
-    return `${this.prefix}policy:${family}:${target === undefined ? kind : counterKey(kind, target)}`;
+  key(family: CounterFamily, kind: string, target?: string): string {
+    return this.keys.counter(family, kind, target);
   }
 
   /**

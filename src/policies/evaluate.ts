@@ -10,6 +10,7 @@ import {
   type Counters,
   counterKey,
   type PolicySnapshot,
+  settingsOf,
 } from './types.js';
 
 export interface EvaluateOptions {
@@ -109,7 +110,7 @@ function decide(
   const context: GateContext = {
     finding,
     candidate,
-    settings: snapshot.remediations[candidate.kind] as GateContext['settings'],
+    settings: settingsOf(snapshot, candidate.kind),
     snapshot,
     now,
     counters: counters.targets[counterKey(candidate.kind, candidate.target)],

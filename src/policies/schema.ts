@@ -73,6 +73,9 @@ export const RemediationSettings = z.strictObject({
 });
 export type RemediationSettings = z.output<typeof RemediationSettings>;
 
+/** The settings of a kind the policy file does not list: the schema's defaults, the only copy of them. */
+export const DEFAULT_REMEDIATION_SETTINGS: RemediationSettings = Object.freeze(RemediationSettings.parse({}));
+
 const Remediations = z
   .strictObject(Object.fromEntries(kinds.map((kind) => [kind, RemediationSettings.optional()])))
   .describe('Settings per remediation kind; a kind not listed gets every default (mode dry-run)');

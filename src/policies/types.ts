@@ -1,5 +1,11 @@
 import type { Matcher } from './matchers.js';
-import type { Mode, OverrideEffect, PolicyFile, RemediationSettings } from './schema.js';
+import {
+  DEFAULT_REMEDIATION_SETTINGS,
+  type Mode,
+  type OverrideEffect,
+  type PolicyFile,
+  type RemediationSettings,
+} from './schema.js';
 import type { Template } from './templates.js';
 
 /** A rule after compilation: matchers parsed, templates compiled, location kept for messages. */
@@ -86,6 +92,14 @@ export interface KindCounters {
 export interface Counters {
   readonly targets: Readonly<Record<string, TargetCounters>>;
   readonly kinds: Readonly<Record<string, KindCounters>>;
+}
+
+/**
+ * The settings of `kind` in `snapshot` (every known kind is filled in at compile time); the schema's
+ * defaults when there is no snapshot or the kind is unknown, so callers never re-default a field.
+ */
+export function settingsOf(snapshot: PolicySnapshot | undefined, kind: string): RemediationSettings {
+  return snapshot?.remediations[kind] ?? DEFAULT_REMEDIATION_SETTINGS;
 }
 
 export function counterKey(kind: string, target: string): string {

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { type Sample, type SeriesKey, seriesKey } from '../core/types.js';
+import type { RedisKeys } from './keys.js';
 
 /**
  * Series history in Redis: one sorted set per series, score = timestamp (ms), member =
@@ -13,8 +14,8 @@ import { type Sample, type SeriesKey, seriesKey } from '../core/types.js';
  * which keeps a deployment's keys on one slot.
  */
 export interface HistorySettings {
-  /** Key prefix, e.g. `vigil` or `{vigil}` (a hash tag keeps a deployment's keys on one slot). */
-  readonly prefix: string;
+  /** Key names (src/store/keys.ts); a namespace such as `{vigil}` keeps them on one Cluster slot. */
+  readonly keys: RedisKeys;
   /** Points kept per series. */
   readonly maxPoints: number;
   /** Points older than this (relative to the writer's clock) are dropped. */
@@ -205,7 +206,7 @@ export class HistoryStore {
   }
 
   keyOf(series: SeriesKey): string {
-    return `${this.settings.prefix}:series:${series}`;
+    return this.settings.keys.series(series);
   }
 
   /** Stores samples (any number of series); `now` anchors age trimming. Returns the series written. */
@@ -350,11 +351,11 @@ export class HistoryStore {
   }
 
   private versionKey(): string {
-    return `${this.settings.prefix}:series-version`;
+    return this.settings.keys.seriesVersion;
   }
 
   private stateKey(): string {
-    return `${this.settings.prefix}:detection-state`;
+    return this.settings.keys.detectionState;
   }
 }
 

@@ -89,7 +89,7 @@ async function replica(options: {
   approvals?: ApprovalStore;
 }) {
   const clock = new ManualClock(sandbox.clock.now());
-  const counters = new CounterStore({ redis: env.redis, prefix: env.prefix, clock });
+  const counters = new CounterStore({ redis: env.redis, keys: env.keys, clock });
   const audit = await AuditLog.open({ dir, replica: 'r1', clock });
   const announced: NotifyEvent[] = [];
   const logger = pino({ level: 'silent' });
@@ -340,7 +340,7 @@ describe('remediation worker', () => {
     const gated = policyOf(
       policyYaml().replace('    cooldown: 1h', '    requires_approval: true\n    cooldown: 1h'),
     );
-    const approvals = new ApprovalStore(env.redis, env.prefix, new ManualClock(sandbox.clock.now()));
+    const approvals = new ApprovalStore(env.redis, env.keys, new ManualClock(sandbox.clock.now()));
     const r = await replica({ policy: () => gated, approvals });
     const drift = driftFinding();
     await approvals.request(drift, { action: 'needs-approval', ruleId: 'drift', reason: 'test' });

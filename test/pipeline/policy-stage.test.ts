@@ -40,7 +40,7 @@ function stage(audit: { append(record: unknown): Promise<unknown> }, announced: 
   const metrics = createMetricsRegistry({ processMetrics: false });
   const run = createPolicyStage({
     policy: () => snapshot,
-    counters: new CounterStore({ redis: env.redis, prefix: env.prefix, clock }),
+    counters: new CounterStore({ redis: env.redis, keys: env.keys, clock }),
     clock,
     logger: pino({ level: 'silent' }),
     metrics,
@@ -116,13 +116,13 @@ describe('policy stage', () => {
           action: { kind: redeploy-service, params: { service: '{{labels.service}}' } }
     `);
     const clock = new ManualClock(at('2026-02-03T14:00:00Z'));
-    const approvals = new ApprovalStore(env.redis, env.prefix, clock);
+    const approvals = new ApprovalStore(env.redis, env.keys, clock);
     const log = await AuditLog.open({ dir, replica: 'r1', clock });
     const announced: NotifyEvent[] = [];
     const decided: string[] = [];
     const run = createPolicyStage({
       policy: () => gated,
-      counters: new CounterStore({ redis: env.redis, prefix: env.prefix, clock }),
+      counters: new CounterStore({ redis: env.redis, keys: env.keys, clock }),
       clock,
       logger: pino({ level: 'silent' }),
       metrics: createMetricsRegistry({ processMetrics: false }),

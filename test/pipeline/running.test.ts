@@ -36,7 +36,7 @@ function deps(metrics = createMetricsRegistry({ processMetrics: false })) {
     clock: new ManualClock(0),
     metrics,
     redis: env.redis,
-    leasePrefix: env.prefix,
+    keys: env.keys,
   };
 }
 

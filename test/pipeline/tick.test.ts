@@ -8,6 +8,7 @@ import { compileBinding, detectorBinding } from '../../src/detectors/binding.js'
 import { RunningCollector } from '../../src/pipeline/running.js';
 import { createDetectionCache, runTick, type TickDeps } from '../../src/pipeline/tick.js';
 import { HistoryStore } from '../../src/store/history.js';
+import { redisKeys } from '../../src/store/keys.js';
 import { type TestRedis, testRedis } from '../support/redis.js';
 
 const DAY = 86_400_000;
@@ -32,7 +33,7 @@ function replica(cache = true, prefix = env.prefix, batchSize?: number) {
   const found: Finding[] = [];
   const deps: TickDeps = {
     store: new HistoryStore(env.redis, {
-      prefix,
+      keys: redisKeys(prefix),
       maxPoints: 100,
       maxAgeMs: 365 * DAY,
       ...(batchSize ? { batchSize } : {}),

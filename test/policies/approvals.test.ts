@@ -28,7 +28,7 @@ const needsApproval: Decision = {
   remediation: 'redeploy-service',
   target: 'nba-phase4',
 };
-const store = () => new ApprovalStore(env.redis, env.prefix, new ManualClock(at('2026-02-03T14:00:00Z')));
+const store = () => new ApprovalStore(env.redis, env.keys, new ManualClock(at('2026-02-03T14:00:00Z')));
 
 describe('ApprovalStore', () => {
   it('keeps one request per finding, grants only what was requested, and expires both', async () => {

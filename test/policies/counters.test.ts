@@ -4,6 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/clock.js';
 import { TransientError } from '../../src/core/errors.js';
 import { CounterStore } from '../../src/policies/counters.js';
+import { redisKeys } from '../../src/store/keys.js';
 
 const HOUR = 3_600_000;
 const T0 = Date.parse('2026-02-03T13:05:00Z');
@@ -25,7 +26,7 @@ describe('CounterStore (real Redis)', () => {
   const fresh = () => {
     prefix = `vigil-test:${randomUUID()}:`;
     clock = new ManualClock(T0);
-    store = new CounterStore({ redis, prefix, clock });
+    store = new CounterStore({ redis, keys: redisKeys(prefix), clock });
   };
 
   afterEach(async () => {
@@ -197,7 +198,7 @@ describe('CounterStore (real Redis)', () => {
     });
     // Connection errors surface through the rejected read; the event would only add noise.
     offline.on('error', () => undefined);
-    const unreachable = new CounterStore({ redis: offline, prefix: 'vigil-test:offline:' });
+    const unreachable = new CounterStore({ redis: offline, keys: redisKeys('vigil-test:offline') });
 
     await expect(unreachable.read([{ kind: 'run-job', target: 'j' }])).rejects.toBeInstanceOf(TransientError);
     offline.disconnect();

@@ -38,7 +38,7 @@ async function readSeries(store: HistoryStore) {
 
 /** This replica's store with a cache warmed by one write, and another replica on the same Redis. */
 async function twoReplicasWithWarmCache() {
-  const settings = { prefix: env.prefix, maxPoints: 100, maxAgeMs: 100 * DAY };
+  const settings = { keys: env.keys, maxPoints: 100, maxAgeMs: 100 * DAY };
   const store = new HistoryStore(env.redis, settings);
   const otherReplica = new HistoryStore(env.redis, settings);
   const cache = new DetectionCache(10, 5);
@@ -50,7 +50,7 @@ async function twoReplicasWithWarmCache() {
 
 describe('DetectionCache', () => {
   it('stays identical to a fresh Redis read across appends, trims and flags', async () => {
-    const store = new HistoryStore(env.redis, { prefix: env.prefix, maxPoints: 100, maxAgeMs: 10 * DAY });
+    const store = new HistoryStore(env.redis, { keys: env.keys, maxPoints: 100, maxAgeMs: 10 * DAY });
     const cache = new DetectionCache(10, 5);
     const first = (await store.ingest([point(1, 90), point(2, 91)], 2 * DAY)).get(KEY);
     const read = (await store.read([KEY], 5)).get(KEY);

@@ -19,7 +19,7 @@ function coverage(day: number, value: number): Sample {
 
 describe('HistoryStore', () => {
   it('dedups by timestamp: a look-back re-returning old days replaces, never doubles', async () => {
-    const store = new HistoryStore(env.redis, { prefix: env.prefix, maxPoints: 100, maxAgeMs: 365 * DAY });
+    const store = new HistoryStore(env.redis, { keys: env.keys, maxPoints: 100, maxAgeMs: 365 * DAY });
 
     await store.write([coverage(1, 92.1), coverage(2, 92.4), coverage(3, 91.8)], 3 * DAY);
     await store.write([coverage(2, 92.4), coverage(3, 44.7), coverage(4, 44.9)], 4 * DAY);
@@ -30,7 +30,7 @@ describe('HistoryStore', () => {
   });
 
   it('trims by count and by age', async () => {
-    const store = new HistoryStore(env.redis, { prefix: env.prefix, maxPoints: 3, maxAgeMs: 10 * DAY });
+    const store = new HistoryStore(env.redis, { keys: env.keys, maxPoints: 3, maxAgeMs: 10 * DAY });
     const samples = Array.from({ length: 6 }, (_, i) => coverage(i + 1, 90 + i));
 
     await store.write(samples, 6 * DAY);
@@ -45,7 +45,7 @@ describe('HistoryStore', () => {
   });
 
   it('keeps series apart by labels, reads the last N points, and skips non-finite values', async () => {
-    const store = new HistoryStore(env.redis, { prefix: env.prefix, maxPoints: 100, maxAgeMs: 365 * DAY });
+    const store = new HistoryStore(env.redis, { keys: env.keys, maxPoints: 100, maxAgeMs: 365 * DAY });
     const v9 = (day: number, value: number): Sample => ({
       metric: 'grading_completeness',
       labels: { model: 'catboost_v9' },
@@ -65,7 +65,7 @@ describe('HistoryStore', () => {
   });
 
   it('flags anomalous points, and a look-back rewrite keeps the flag', async () => {
-    const store = new HistoryStore(env.redis, { prefix: env.prefix, maxPoints: 100, maxAgeMs: 365 * DAY });
+    const store = new HistoryStore(env.redis, { keys: env.keys, maxPoints: 100, maxAgeMs: 365 * DAY });
     await store.write([coverage(1, 92), coverage(2, 44.7)], 2 * DAY);
 
     await store.flag([{ series: 'vegas_line_coverage', timestamp: 2 * DAY, anomalous: true }]);
@@ -77,7 +77,7 @@ describe('HistoryStore', () => {
   });
 
   it('pipelines: one round trip per 1,000 series for a write and for a read', async () => {
-    const store = new HistoryStore(env.redis, { prefix: env.prefix, maxPoints: 10, maxAgeMs: 365 * DAY });
+    const store = new HistoryStore(env.redis, { keys: env.keys, maxPoints: 10, maxAgeMs: 365 * DAY });
     const samples = Array.from({ length: 2_500 }, (_, i) => ({
       metric: 'm',
       labels: { i: String(i) },

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
+import { type RedisKeys, redisKeys } from '../../src/store/keys.js';
 import { deleteKeysWithPrefix } from '../../src/store/redis.js';
 
 export const REDIS_URL = process.env.VIGIL_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -7,7 +8,10 @@ export const REDIS_URL = process.env.VIGIL_TEST_REDIS_URL ?? 'redis://127.0.0.1:
 /** A Redis client and a key prefix unique to one test; `cleanup()` deletes every key under it. */
 export interface TestRedis {
   readonly redis: Redis;
+  /** Ends with `:`; every key of the test is under it. */
   readonly prefix: string;
+  /** The key names under `prefix` (its namespace). */
+  readonly keys: RedisKeys;
   cleanup(): Promise<void>;
 }
 
@@ -18,6 +22,7 @@ export async function testRedis(): Promise<TestRedis> {
   return {
     redis,
     prefix,
+    keys: redisKeys(prefix),
     async cleanup() {
       await deleteKeysWithPrefix(redis, prefix);
       await redis.quit();

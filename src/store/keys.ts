@@ -1,0 +1,74 @@
+/**
+ * The one home of every Redis key name vigil uses, and of the prefix convention.
+ *
+ * Convention: a deployment's namespace is `redis.key_prefix` (default `vigil`, or `{vigil}` on
+ * Redis Cluster so a deployment's keys share one hash slot). Every key is `<namespace>:<name>`;
+ * BullMQ gets the bare namespace as its `prefix` and adds `:<queue>:…` itself. A namespace written
+ * with a trailing `:` means the same namespace (it is stripped), so `vigil` and `vigil:` never
+ * produce two spellings of one key.
+ *
+ * Keys (`<kt>` = `kind|target`):
+ * - `series:<series>`, `series-version`, `detection-state`      history and detector state
+ * - `collector-lease:<id>`                                      one run of a collector fleet-wide
+ * - `policy:cooldown:<kt>`   last run start, epoch ms
+ * - `policy:runs:<kt>`       sorted set of runs by start time; `policy:runs:<kind>` across targets
+ * - `policy:failures:<kt>`   consecutive failures
+ * - `policy:breaker:<kt>`    breaker open until, epoch ms
+ * - `policy:running:<kind>`  runs of a kind in progress (`max_concurrent`), by lease end
+ * - `approval:pending:<findingId>`, `approval:granted:<findingId>`
+ */
+export type CounterFamily = 'cooldown' | 'runs' | 'failures' | 'breaker' | 'running';
+export type ApprovalState = 'pending' | 'granted';
+
+export class RedisKeys {
+  /** The namespace without a trailing `:`; also the BullMQ `prefix`. */
+  readonly namespace: string;
+
+  constructor(namespace: string) {
+    this.namespace = namespace.replace(/:+$/, '');
+    if (this.namespace === '') throw new Error('a Redis key namespace must not be empty');
+  }
+
+  /** BullMQ's `prefix` option (it joins its own parts with `:`). */
+  get bullmq(): string {
+    return this.namespace;
+  }
+
+  /** SCAN pattern matching every key of this namespace (BullMQ's included). */
+  get all(): string {
+    return `${this.namespace}:*`;
+  }
+
+  series(series: string): string {
+    return this.key(`series:${series}`);
+  }
+
+  get seriesVersion(): string {
+    return this.key('series-version');
+  }
+
+  get detectionState(): string {
+    return this.key('detection-state');
+  }
+
+  collectorLease(collectorId: string): string {
+    return this.key(`collector-lease:${collectorId}`);
+  }
+
+  /** A policy counter of one (kind, target), or of the whole kind when `target` is undefined. */
+  counter(family: CounterFamily, kind: string, target?: string): string {
+    return this.key(`policy:${family}:${target === undefined ? kind : `${kind}|${target}`}`);
+  }
+
+  approval(state: ApprovalState, findingId: string): string {
+    return this.key(`approval:${state}:${findingId}`);
+  }
+
+  private key(name: string): string {
+    return `${this.namespace}:${name}`;
+  }
+}
+
+export function redisKeys(namespace: string): RedisKeys {
+  return new RedisKeys(namespace);
+}
