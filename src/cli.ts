@@ -4,6 +4,7 @@ import { registerApproveCommand } from './commands/approve.js';
 import { registerAuditCommand } from './commands/audit.js';
 import { registerBacktestCommand } from './commands/backtest.js';
 import { registerConfigCommand } from './commands/config.js';
+import { applyContract } from './commands/contract.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerOnceCommand } from './commands/once.js';
 import { registerPolicyCommand } from './commands/policy.js';
@@ -15,7 +16,7 @@ const packageJson = JSON.parse(readFileSync(new URL('../package.json', import.me
   version: string;
 };
 
-const program = new Command()
+const program = applyContract(new Command())
   .name('vigil')
   .description(
     'Self-healing daemon for data platforms: detects metric anomalies and runs audited, low-risk remediations.',

@@ -137,7 +137,7 @@ export async function loadConfig(
     text = await readFile(path, 'utf8');
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : String(error);
-    throw new ConfigError(`cannot read config ${file}: ${reason}`, [`${file}: ${reason}`], { cause: error });
+    throw new ConfigError(`cannot read config ${file}: ${reason}`, [], { cause: error });
   }
   return parseConfig(text, file, env, plugins, path);
 }

@@ -116,3 +116,37 @@ describe('config', () => {
     expect(config.policy_file).toBe('/etc/vigil/policy.yaml');
   });
 });
+
+describe('config: secrets never reach a problem', () => {
+  const TOKEN = 'T0AAAA/B0BBBB/xoxSecretToken123';
+
+  it('hides a Slack webhook given without its scheme', () => {
+    const problems = problemsOf('notifiers:\n  - kind: slack\n', {
+      SLACK_WEBHOOK_URL: `hooks.slack.com/services/${TOKEN}`,
+    });
+
+    expect(problems.join('\n')).toContain(
+      'notifiers[0].options.webhook_url: expected the incoming webhook URL',
+    );
+    expect(problems.join('\n')).not.toContain('xoxSecretToken123');
+  });
+
+  it.each([
+    'redis//admin:hunter2@localhost:6379',
+    'redis:/admin:hunter2@localhost:6379',
+    'http://admin:hunter2@localhost:6379',
+  ])('hides the password of a malformed Redis URL %s', (url) => {
+    const problems = problemsOf(`redis:\n  url: ${url}\n`);
+
+    expect(problems).toEqual([
+      expect.stringContaining('vigil.yaml:2 redis.url: expected a redis:// or rediss:// URL'),
+    ]);
+    expect(problems.join('\n')).not.toContain('hunter2');
+  });
+
+  it('refuses a cyclic alias with its line', () => {
+    expect(problemsOf('log: &l\n  level: *l\n')).toEqual([
+      expect.stringContaining('vigil.yaml:2 YAML alias *l'),
+    ]);
+  });
+});

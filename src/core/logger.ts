@@ -38,11 +38,18 @@ export interface LoggerSettings {
 }
 
 const URL_CREDENTIALS = /(\b[a-z][a-z0-9+.-]*:\/\/)[^/\s@]+@/gi;
-const SLACK_WEBHOOK = /https:\/\/hooks\.slack\.com\/[^\s"']+/gi;
+// A mistyped URL (no scheme, `redis//`, `redis:/`) still carries `user:password@`.
+const BARE_CREDENTIALS = /:[^\s/@"':]+@/g;
+// With or without its scheme: a webhook URL pasted without `https://` is still the secret.
+// The path must start like a real one (`services/T…`), so a placeholder `services/...` in help stays.
+const SLACK_WEBHOOK = /(?:https?:\/\/)?hooks\.slack\.com\/[a-z]+\/[a-z0-9][^\s"']*/gi;
 
 /** Scrubs credentials embedded in free text (URLs with user:password@, Slack webhook URLs). */
 export function scrubSecrets(text: string): string {
-  return text.replace(SLACK_WEBHOOK, '<secret>').replace(URL_CREDENTIALS, '$1<secret>@');
+  return text
+    .replace(SLACK_WEBHOOK, '<secret>')
+    .replace(URL_CREDENTIALS, '$1<secret>@')
+    .replace(BARE_CREDENTIALS, ':<secret>@');
 }
 
 export function createLogger(settings: LoggerSettings): Logger {

@@ -1,5 +1,6 @@
-import { type Document, isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
+import { type Document, isMap, isScalar, isSeq, LineCounter, parseDocument, visit } from 'yaml';
 import type { z } from 'zod';
+import { scrubSecrets } from './logger.js';
 
 /**
  * YAML parsed with positions kept, so validation problems can be reported as
@@ -25,13 +26,54 @@ export function parseLocatedYaml(text: string, file: string): LocatedDocument {
   const syntaxErrors = doc.errors.map(
     (error) => `${file}:${lineAt(error.pos[0])} ${error.message.split('\n')[0] ?? 'invalid YAML'}`,
   );
+  if (syntaxErrors.length === 0)
+    syntaxErrors.push(...aliasProblems(doc, (offset) => `${file}:${lineAt(offset)}`));
+  let value: unknown;
+  if (syntaxErrors.length === 0) {
+    try {
+      value = doc.toJS({ maxAliasCount: MAX_ALIASES });
+    } catch (error) {
+      // A backstop: aliasProblems should have refused whatever the yaml library cannot expand.
+      syntaxErrors.push(`${file}:1 cannot expand the YAML: ${(error as Error).message.split('\n')[0]}`);
+    }
+  }
   return {
     file,
-    value: syntaxErrors.length > 0 ? undefined : doc.toJS({ maxAliasCount: 100 }),
+    value,
     syntaxErrors,
     lineOf: (path) => lineAt(nodeOffset(doc, path)),
     keyLineOf: (path, key) => lineAt(nodeOffset(doc, [...path, key])),
   };
+}
+
+/** Aliases are for sharing a block, not for graphs: more than this many is refused (billion laughs). */
+export const MAX_ALIASES = 100;
+
+/**
+ * Aliases the yaml library would crash on or expand without bound, each located: one that
+ * names no earlier anchor (a ReferenceError otherwise), one inside the node it points to (a
+ * cyclic value that overflows the stack of every later walk), and too many of them.
+ */
+function aliasProblems(doc: Document, at: (offset: number | undefined) => string): string[] {
+  const problems: string[] = [];
+  let count = 0;
+  visit(doc, {
+    Alias(_key, alias, path) {
+      count++;
+      const where = at(alias.range?.[0]);
+      if (count === MAX_ALIASES + 1)
+        problems.push(`${where} too many YAML aliases (more than ${MAX_ALIASES}); write the values out`);
+      if (count > MAX_ALIASES) return;
+      const target = alias.resolve(doc);
+      if (!target)
+        problems.push(
+          `${where} YAML alias *${alias.source} names no anchor &${alias.source} defined before it`,
+        );
+      else if (path.includes(target as never))
+        problems.push(`${where} YAML alias *${alias.source} is inside the node it refers to (a cycle)`);
+    },
+  });
+  return problems;
 }
 
 /**
@@ -106,7 +148,8 @@ export function locateIssues(
       }
     }
     const actual = valueAt(doc.value, path);
-    problems.push(`${doc.file}:${doc.lineOf(path)} ${formatPath(path)}: ${describeIssue(issue, actual)}`);
+    const shown = SECRET_KEYS.has(String(path[path.length - 1])) ? { found: true, value: HIDDEN } : actual;
+    problems.push(`${doc.file}:${doc.lineOf(path)} ${formatPath(path)}: ${describeIssue(issue, shown)}`);
   }
   return problems;
 }
@@ -125,18 +168,33 @@ function describeIssue(issue: z.core.$ZodIssue, actual: { found: boolean; value:
     case 'too_big':
       return `expected ${issue.origin === 'array' ? 'at most' : '<='} ${String(issue.maximum)}${issue.origin === 'array' ? ' items' : ''}, got ${got}`;
     case 'invalid_format':
-      return `expected ${issue.format}, got ${got}`;
+      // A schema's own message ("expected a redis:// or rediss:// URL") says more than "regex".
+      return `${issue.message.startsWith('Invalid') ? `expected ${issue.format}` : issue.message}, got ${got}`;
     default:
       return issue.message;
   }
 }
 
+/** Keys whose values are secrets: a problem with one says what is wrong, never what it holds. */
+const SECRET_KEYS: ReadonlySet<string> = new Set([
+  'webhook_url',
+  'password',
+  'token',
+  'secret',
+  'credentials',
+]);
+const HIDDEN = Symbol('hidden');
+
 function describeValue(value: unknown): string {
+  if (value === HIDDEN) return 'a value not shown (it is a secret)';
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object') return 'a mapping';
-  if (typeof value === 'string')
-    return `string ${JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value)}`;
+  if (typeof value === 'string') {
+    // Scrubbed before shortening, so a cut cannot hide a credential from the pattern.
+    const text = scrubSecrets(value);
+    return `string ${JSON.stringify(text.length > 60 ? `${text.slice(0, 57)}...` : text)}`;
+  }
   return `${typeof value} ${String(value)}`;
 }
 
