@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { AuditLog } from '../src/audit/log.js';
 import { verifyAuditFile } from '../src/audit/verify.js';
 import { systemClock } from '../src/core/clock.js';
+import { report } from './report.js';
 
 /** Audit log: durable appends (write + fdatasync each) and full-chain verification. */
 const APPENDS = 2_000;
@@ -25,11 +26,22 @@ export async function run(): Promise<void> {
     const appendMs = (performance.now() - started) / APPENDS;
     await log.close();
     const verifyStarted = performance.now();
-    const report = await verifyAuditFile(log.file);
-    const verifyUs = ((performance.now() - verifyStarted) * 1000) / report.entries;
-    process.stdout.write(
-      `audit: append (write + fdatasync) ${appendMs.toFixed(3)} ms/entry over ${APPENDS}; verify ${verifyUs.toFixed(1)} µs/entry${report.problem ? ` (PROBLEM: ${report.problem})` : ''}\n`,
-    );
+    const verified = await verifyAuditFile(log.file);
+    const verifyUs = ((performance.now() - verifyStarted) * 1000) / verified.entries;
+    report({
+      bench: 'audit',
+      figure: 'append (write + fdatasync)',
+      value: appendMs,
+      unit: 'ms/entry',
+      note: `over ${APPENDS}`,
+    });
+    report({
+      bench: 'audit',
+      figure: 'verify',
+      value: verifyUs,
+      unit: 'µs/entry',
+      note: verified.problem ? `PROBLEM: ${verified.problem}` : '',
+    });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

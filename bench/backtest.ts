@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { runBacktest } from '../src/commands/backtest.js';
+import { report, say } from './report.js';
 
 /** `vigil backtest` end to end over a 1,000,000-row CSV (read, detect, write), per kind. */
 const ROWS = 1_000_000;
@@ -32,7 +33,7 @@ export async function run(): Promise<void> {
     const input = join(dir, 'input.csv');
     await writeInput(input);
     const size = (statSync(input).size / 1e6).toFixed(0);
-    process.stdout.write(`backtest: ${ROWS.toLocaleString('en')} rows (${size} MB), end to end\n`);
+    say(`backtest: ${ROWS.toLocaleString('en')} rows (${size} MB), end to end`);
     for (const kind of ['zscore', 'robust-zscore', 'seasonal-zscore', 'ewma', 'threshold']) {
       const started = performance.now();
       const code = await runBacktest(
@@ -40,10 +41,14 @@ export async function run(): Promise<void> {
         { stdout: new PassThrough(), stderr: new PassThrough() },
       );
       const seconds = (performance.now() - started) / 1000;
-      const goal = seconds <= 5 ? 'met' : 'MISSED';
-      process.stdout.write(
-        `  ${kind.padEnd(16)} ${seconds.toFixed(2)} s  ${(ROWS / seconds / 1e3).toFixed(0)} k rows/s  exit ${code}  (target <= 5 s: ${goal})\n`,
-      );
+      report({
+        bench: 'backtest',
+        figure: kind,
+        value: seconds,
+        unit: 's',
+        note: `${(ROWS / seconds / 1e3).toFixed(0)} k rows/s  exit ${code}`,
+        target: { op: '<=', value: 5 },
+      });
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

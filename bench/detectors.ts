@@ -2,6 +2,7 @@ import type { Verdict } from '../src/core/types.js';
 import { createDetector } from '../src/detectors/index.js';
 import type { EvaluatedPoint, SeriesHistory } from '../src/detectors/types.js';
 import { referenceZscore } from './reference-zscore.js';
+import { report, say } from './report.js';
 
 /**
  * One tick = evaluate 10,000 series once. Prints ms per tick (median of several ticks after a
@@ -74,10 +75,14 @@ function perKind(kind: string, options: Record<string, unknown>): Evaluate[] {
 
 function line(label: string, ms: number, target?: number): void {
   const rate = (SERIES / ms) * 1000;
-  const goal = target === undefined ? '' : `  (target <= ${target} ms: ${ms <= target ? 'met' : 'MISSED'})`;
-  process.stdout.write(
-    `  ${label.padEnd(34)} ${ms.toFixed(2).padStart(8)} ms/tick  ${(rate / 1e6).toFixed(2)} M evals/s${goal}\n`,
-  );
+  report({
+    bench: 'detectors',
+    figure: label,
+    value: ms,
+    unit: 'ms/tick',
+    note: `${(rate / 1e6).toFixed(2)} M evals/s`,
+    ...(target === undefined ? {} : { target: { op: '<=', value: target } }),
+  });
 }
 
 /** Builds the series for one measurement only, so at most one data set is alive at a time. */
@@ -86,7 +91,7 @@ function measure(length: number, evaluators: () => Evaluate[], stepMs = STEP_MS)
 }
 
 export async function run(): Promise<void> {
-  process.stdout.write(`detectors: one tick = ${SERIES} series, median of ${TICKS} ticks\n`);
+  say(`detectors: one tick = ${SERIES} series, median of ${TICKS} ticks`);
   const reference = (window: number) => () =>
     Array.from({ length: SERIES }, () => referenceZscore('bench_metric', window));
   const z28 = measure(40, () => perKind('zscore', { window: 28 }));
@@ -114,8 +119,18 @@ export async function run(): Promise<void> {
   );
   line('reference (simple-statistics) 28', ref28);
   line('reference (simple-statistics) 288', ref288);
-  process.stdout.write(
-    `  ratio reference / zscore: window 28 ${(ref28 / z28).toFixed(1)}x, window 288 ${(ref288 / z288).toFixed(1)}x (target >= 5x at 288)\n`,
-  );
+  report({
+    bench: 'detectors',
+    figure: 'ratio reference / zscore, window 28',
+    value: ref28 / z28,
+    unit: '×',
+  });
+  report({
+    bench: 'detectors',
+    figure: 'ratio reference / zscore, window 288',
+    value: ref288 / z288,
+    unit: '×',
+    target: { op: '>=', value: 5 },
+  });
   await Promise.resolve();
 }

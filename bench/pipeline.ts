@@ -11,6 +11,7 @@ import { createDetectionCache, runTick } from '../src/pipeline/tick.js';
 import { HistoryStore } from '../src/store/history.js';
 import { redisKeys } from '../src/store/keys.js';
 import { deleteKeysWithPrefix } from '../src/store/redis.js';
+import { median, report } from './report.js';
 
 /**
  * One tick over 10,000 series from an in-memory collector, through the real path: store in
@@ -96,18 +97,29 @@ export async function run(): Promise<void> {
       }
       day++;
     }
-    const median = (values: number[]) =>
-      [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
     const perThousand = median(trips) / (SERIES / 1_000);
-    console.log(
-      `tick of ${SERIES} series (store + detect, zscore window ${HISTORY}): ${median(times).toFixed(1)} ms  (target ≤ 250 ms)`,
-    );
-    console.log(
-      `  of which Redis executing scripts (INFO commandstats, overlapped with judging): ${median(redisTimes).toFixed(1)} ms`,
-    );
-    console.log(
-      `redis round trips per tick: ${median(trips)}  = ${perThousand.toFixed(2)} per 1,000 series  (target ≤ 3)`,
-    );
+    report({
+      bench: 'pipeline',
+      figure: `tick of ${SERIES} series (store + detect, zscore ${HISTORY})`,
+      value: median(times),
+      unit: 'ms',
+      target: { op: '<=', value: 250 },
+    });
+    report({
+      bench: 'pipeline',
+      figure: '  of which Redis executing scripts',
+      value: median(redisTimes),
+      unit: 'ms',
+      note: '(INFO commandstats, overlapped with judging)',
+    });
+    report({
+      bench: 'pipeline',
+      figure: 'redis round trips per 1,000 series',
+      value: perThousand,
+      unit: 'trips',
+      note: `(${median(trips)} per tick)`,
+      target: { op: '<=', value: 3 },
+    });
   } finally {
     await deleteKeysWithPrefix(redis, prefix);
     redis.disconnect();

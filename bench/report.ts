@@ -34,7 +34,7 @@ export function report(figure: Figure): boolean | null {
     process.stdout.write(
       `${JSON.stringify({
         bench: figure.bench,
-        figure: figure.figure,
+        figure: figure.figure.trim(),
         value: round(figure.value),
         unit: figure.unit,
         target: figure.target ? `${figure.target.op} ${figure.target.value}` : null,
