@@ -5,6 +5,7 @@ import { type Clock, systemClock } from '../core/clock.js';
 import { ConfigError } from '../core/errors.js';
 import { type ApprovalRequest, ApprovalStore } from '../policies/approvals.js';
 import { redisKeys } from '../store/keys.js';
+import { contractAction, withConfig, withExamples, withJson } from './contract.js';
 import { type CommandIo, exitCodeFor, processIo } from './io.js';
 
 /**
@@ -16,6 +17,7 @@ export interface ApproveOptions {
   readonly config: string;
   readonly as?: string | undefined;
   readonly list?: boolean | undefined;
+  readonly json?: boolean | undefined;
 }
 
 export async function runApprove(
@@ -35,9 +37,11 @@ export async function runApprove(
     const store = new ApprovalStore(redis, redisKeys(config.redis.key_prefix), clock);
     if (options.list || !findingId) {
       const pending = await store.pending();
-      io.stdout.write(
-        pending.length === 0 ? 'nothing waits for approval\n' : `${pending.map(describe).join('\n')}\n`,
-      );
+      if (options.json) io.stdout.write(`${JSON.stringify(pending)}\n`);
+      else
+        io.stdout.write(
+          pending.length === 0 ? 'nothing waits for approval\n' : `${pending.map(describe).join('\n')}\n`,
+        );
       return 0;
     }
     const approver = (options.as ?? process.env.USER ?? '').trim();
@@ -72,14 +76,22 @@ function describe(request: ApprovalRequest): string {
 }
 
 export function registerApproveCommand(program: Command): void {
-  program
+  const approve = program
     .command('approve')
     .description('approve the remediation a finding waits for (needs-approval), or list what waits')
     .argument('[finding-id]', 'the finding id from the notification or `vigil audit tail`')
-    .requiredOption('-c, --config <file>', 'config file (for Redis)')
     .option('--as <name>', 'who approves (default: $USER); recorded in the audit log')
-    .option('--list', 'list the findings waiting for approval')
-    .action(async (findingId: string | undefined, options: ApproveOptions) => {
-      process.exitCode = await runApprove(findingId, options);
-    });
+    .option('--list', 'list the findings waiting for approval');
+  withExamples(
+    withJson(
+      withConfig(approve, true, 'config file (for Redis)'),
+      'with --list: the waiting requests as JSON',
+    ),
+    'vigil approve --list -c examples/nba-props.yaml',
+    'vigil approve 3f2a9c1e -c examples/nba-props.yaml --as alice',
+  ).action(
+    contractAction((findingId: string | undefined, options: ApproveOptions) =>
+      runApprove(findingId, options),
+    ),
+  );
 }

@@ -1,9 +1,10 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { access, readdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { verifyAuditFile } from '../audit/verify.js';
 import { loadConfig } from '../config.js';
 import type { AuditEntry } from '../core/types.js';
+import { contractAction, integerFlag, UsageError, withConfig, withExamples, withJson } from './contract.js';
 import { type CommandIo, exitCodeFor, processIo } from './io.js';
 
 /**
@@ -18,7 +19,10 @@ export interface AuditLocation {
   readonly config?: string | undefined;
 }
 
-export async function runAuditVerify(location: AuditLocation, io: CommandIo = processIo): Promise<number> {
+export async function runAuditVerify(
+  location: AuditLocation & { json?: boolean | undefined },
+  io: CommandIo = processIo,
+): Promise<number> {
   try {
     const files = await auditFiles(location);
     if (files.length === 0) {
@@ -28,7 +32,10 @@ export async function runAuditVerify(location: AuditLocation, io: CommandIo = pr
     let broken = 0;
     for (const file of files) {
       const report = await verifyAuditFile(file);
-      if (report.problem) {
+      if (location.json) {
+        if (report.problem) broken++;
+        io.stdout.write(`${JSON.stringify({ ok: !report.problem, ...report, file })}\n`);
+      } else if (report.problem) {
         broken++;
         io.stdout.write(
           `${file}: BROKEN at ${report.problem} (${report.entries} entries verify before it)\n`,
@@ -93,10 +100,15 @@ async function auditDir(location: AuditLocation): Promise<string> {
 }
 
 async function auditFiles(location: AuditLocation): Promise<string[]> {
-  if (location.files && location.files.length > 0) return [...location.files];
+  if (location.files && location.files.length > 0) {
+    // A missing file is bad input (exit 2), not a broken chain (exit 1).
+    for (const file of location.files) await access(file);
+    return [...location.files];
+  }
   const dir = await auditDir(location);
   const names = await readdir(dir).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT') return [] as string[];
+    if (error.code === 'ENOENT')
+      throw new UsageError(`no audit directory at ${dir}: check --dir, or data_dir in the config (-c)`);
     throw error;
   });
   return names
@@ -110,35 +122,36 @@ export function registerAuditCommand(program: Command): void {
     .command('audit')
     .description('Verify and read the hash-chained audit log (one file per replica under <data_dir>/audit)');
   const where = (command: Command) =>
-    command
-      .option('-c, --config <file>', 'config file whose data_dir holds the audit log')
-      .option(
-        '--dir <dir>',
-        'audit directory (default: <data_dir>/audit, data_dir from -c or VIGIL_DATA_DIR or .vigil)',
-      );
-  where(
-    audit
-      .command('verify')
-      .description(
-        'Check every chain: sequence, links and hashes (exit 0 intact, 1 broken, 2 nothing to verify)',
-      )
-      .argument('[files...]', 'audit files (default: every replica file in the audit directory)'),
-  ).action(async (files: string[], options: { config?: string; dir?: string }) => {
-    process.exitCode = await runAuditVerify({ files, ...options });
-  });
-  where(
-    audit
-      .command('tail')
-      .description('Print the newest entries of every replica, oldest first')
-      .option('-n, --lines <count>', 'how many entries', '20')
-      .option('--json', 'one JSON entry per line'),
-  ).action(async (options: { config?: string; dir?: string; lines: string; json?: boolean }) => {
-    const count = Number(options.lines);
-    if (!Number.isInteger(count) || count < 1) {
-      process.stderr.write(`error: --lines: expected a positive whole number, got "${options.lines}"\n`);
-      process.exitCode = 2;
-      return;
-    }
-    process.exitCode = await runAuditTail({ ...options, count });
-  });
+    withConfig(command, false, 'config file whose data_dir holds the audit log').option(
+      '--dir <dir>',
+      'audit directory (default: <data_dir>/audit, data_dir from -c or VIGIL_DATA_DIR or .vigil)',
+    );
+  const verify = audit
+    .command('verify')
+    .description(
+      'Check every chain: sequence, links and hashes (exit 0 intact, 1 broken, 2 nothing to verify)',
+    )
+    .argument('[files...]', 'audit files (default: every replica file in the audit directory)');
+  withExamples(
+    withJson(where(verify), 'one JSON report per file'),
+    'vigil audit verify -c examples/nba-props.yaml',
+    'vigil audit verify .vigil/audit/audit-replica-a.jsonl --json',
+  ).action(
+    contractAction((files: string[], options: { config?: string; dir?: string; json?: boolean }) =>
+      runAuditVerify({ files, ...options }),
+    ),
+  );
+  const tail = audit
+    .command('tail')
+    .description('Print the newest entries of every replica, oldest first')
+    .option('-n, --lines <count>', 'how many entries', '20');
+  withExamples(
+    withJson(where(tail), 'one JSON entry per line'),
+    'vigil audit tail -c examples/nba-props.yaml -n 50',
+    'vigil audit tail --dir .vigil/demo/audit --json',
+  ).action(
+    contractAction((options: { config?: string; dir?: string; lines: string; json?: boolean }) =>
+      runAuditTail({ ...options, count: integerFlag('--lines', options.lines, 1, 1_000_000) }),
+    ),
+  );
 }

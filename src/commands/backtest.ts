@@ -9,6 +9,7 @@ import { BacktestRunner, BacktestSummary } from '../backtest/runner.js';
 import { ConfigError, errorMessage, isVigilError } from '../core/errors.js';
 import { compileBinding, type DetectorBinding, detectorBinding } from '../detectors/binding.js';
 import { detectorRegistry } from '../detectors/index.js';
+import { contractAction } from './contract.js';
 
 export interface BacktestOptions {
   /** Detector kind; required unless `config` is given (then it narrows the binding to that kind). */
@@ -140,7 +141,7 @@ export function registerBacktestCommand(program: Command): void {
     .argument('[output]', 'output CSV (same as -o)')
     .option('--detector <kind>', `detector kind: ${detectorRegistry.kinds.join(', ')}`)
     .option('--options <json>', 'detector options as JSON, e.g. {"window":28,"direction":"down"}')
-    .option('--config <file>', 'config file whose detectors: binding to use (with --series)')
+    .option('-c, --config <file>', 'config file whose detectors: binding to use (with --series)')
     .option('--series <name>', 'series name, metric or metric{label="value"}; names the metric in reasons')
     .option(
       '-o, --output <file>',
@@ -150,15 +151,16 @@ export function registerBacktestCommand(program: Command): void {
     .addHelpText(
       'after',
       '\nExamples:\n' +
-        '  vigil backtest --detector robust-zscore history.csv -o scored.csv --summary\n' +
-        '  vigil backtest --detector zscore --options \'{"window":"28d","direction":"down"}\' vegas_line_coverage.csv\n' +
-        '  vigil backtest --config vigil.yaml --series \'grading_completeness{model="catboost_v9"}\' grading.csv\n',
+        '  $ vigil backtest --detector robust-zscore history.csv -o scored.csv --summary\n' +
+        '  $ vigil backtest --detector zscore --options \'{"window":"28d","direction":"down"}\' vegas_line_coverage.csv\n' +
+        '  $ vigil backtest -c vigil.yaml --series \'grading_completeness{model="catboost_v9"}\' grading.csv\n',
     )
-    .action(async (input: string, output: string | undefined, flags: Omit<BacktestOptions, 'input'>) => {
-      const code = await runBacktest(
-        { ...flags, input, ...((flags.output ?? output) ? { output: flags.output ?? output } : {}) },
-        { stdout: process.stdout, stderr: process.stderr },
-      );
-      process.exitCode = code;
-    });
+    .action(
+      contractAction((input: string, output: string | undefined, flags: Omit<BacktestOptions, 'input'>) =>
+        runBacktest(
+          { ...flags, input, ...((flags.output ?? output) ? { output: flags.output ?? output } : {}) },
+          { stdout: process.stdout, stderr: process.stderr },
+        ),
+      ),
+    );
 }

@@ -36,6 +36,13 @@ const FILE_ERRORS: Readonly<Record<string, string>> = {
   ENOTDIR: 'a parent of the path is not a directory',
 };
 
+/** Socket errors a person can act on; the address is in the error, the fix is here. */
+const SOCKET_ERRORS: Readonly<Record<string, string>> = {
+  EADDRINUSE: 'is already in use: stop what listens there or choose another port',
+  EADDRNOTAVAIL: 'is not an address of this machine',
+  ECONNREFUSED: 'refused the connection: is the server running and listening there?',
+};
+
 /**
  * Prints any thrown value as the contract says and returns its exit code (always 2: a command
  * that found something returns 1 itself, it does not throw).
@@ -50,9 +57,13 @@ export function reportError(error: unknown, io: CommandIo = processIo, debug = f
   } else {
     const code = (error as NodeJS.ErrnoException | undefined)?.code;
     const path = (error as NodeJS.ErrnoException | undefined)?.path;
-    const fileReason = typeof code === 'string' ? FILE_ERRORS[code] : undefined;
-    write(fileReason && path ? `error: ${path}: ${fileReason}` : `error: ${errorMessage(error)}`);
-    if (!debug && !fileReason) write('  (run with --debug for the stack trace)');
+    const { address, port } = (error ?? {}) as { address?: string; port?: number };
+    const fileReason = typeof code === 'string' && path ? FILE_ERRORS[code] : undefined;
+    const socketReason = typeof code === 'string' && address ? SOCKET_ERRORS[code] : undefined;
+    if (fileReason) write(`error: ${path}: ${fileReason}`);
+    else if (socketReason) write(`error: ${address}${port === undefined ? '' : `:${port}`} ${socketReason}`);
+    else write(`error: ${errorMessage(error)}`);
+    if (!debug && !fileReason && !socketReason) write('  (run with --debug for the stack trace)');
   }
   if (debug && error instanceof Error && error.stack) write(error.stack);
   return EXIT.invalid;
@@ -95,10 +106,13 @@ export function withJson(command: Command, what = 'print JSON instead of text'):
   return command.option('--json', what);
 }
 
-/** Appends the `Example(s):` block every `--help` shows. */
+/** Appends the `Example(s):` block every `--help` shows; a line starting with `#` is a comment. */
 export function withExamples(command: Command, ...examples: readonly string[]): Command {
   const title = examples.length === 1 ? 'Example' : 'Examples';
-  return command.addHelpText('after', `\n${title}:\n${examples.map((line) => `  $ ${line}`).join('\n')}`);
+  return command.addHelpText(
+    'after',
+    `\n${title}:\n${examples.map((line) => (line.startsWith('#') ? `  ${line}` : `  $ ${line}`)).join('\n')}`,
+  );
 }
 
 /** Parses a whole-number flag or throws a UsageError naming it. */

@@ -12,9 +12,10 @@ import { errorMessage } from '../core/errors.js';
 import { createLogger, scrubSecrets } from '../core/logger.js';
 import { Daemon } from '../daemon.js';
 import type { NotifyEvent } from '../notify/types.js';
-import { type Sandbox, startSandbox } from '../sandbox/index.js';
+import type { Sandbox } from '../sandbox/index.js';
 import { deleteKeysWithPrefix } from '../store/redis.js';
 import { redisAnswers, startLocalRedis } from '../store/redis-server.js';
+import { contractAction, integerFlag } from './contract.js';
 import type { CommandIo } from './io.js';
 
 /**
@@ -43,6 +44,8 @@ export async function runDemo(options: DemoOptions, io: CommandIo): Promise<numb
   try {
     const redisUrl = await redisForDemo(options.redis, say, cleanups);
     say('starting the sandbox (BigQuery, Cloud Run, git and health endpoints of the seed platform)');
+    // Loaded on demand, as in `vigil sandbox`: DuckDB's native module must not slow every command.
+    const { startSandbox } = await import('../sandbox/index.js');
     const sandbox = await startSandbox({ port: 0, seed: 77, operationDelayMs: 200 });
     cleanups.push(() => sandbox.close());
     const prefix = `vigil-demo-${randomUUID().slice(0, 8)}`;
@@ -217,16 +220,20 @@ export function registerDemoCommand(program: Command): void {
     )
     .option('--timeout <seconds>', 'give up after this long', '180')
     .option('--data-dir <dir>', 'where the audit log and git mirror go', '.vigil/demo')
-    .action(async (options: { redis?: string; timeout: string; dataDir: string }) => {
-      const seconds = Number(options.timeout);
-      if (!Number.isFinite(seconds) || seconds <= 0) {
-        process.stderr.write(`error: --timeout: expected a number of seconds, got "${options.timeout}"\n`);
-        process.exitCode = 2;
-        return;
-      }
-      process.exitCode = await runDemo(
-        { redis: options.redis, timeoutMs: seconds * 1_000, dataDir: options.dataDir },
-        { stdout: process.stdout, stderr: process.stderr },
-      );
-    });
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ vigil demo\n  $ vigil demo --redis redis://127.0.0.1:6380 --data-dir /tmp/vigil-demo',
+    )
+    .action(
+      contractAction((options: { redis?: string; timeout: string; dataDir: string }) =>
+        runDemo(
+          {
+            redis: options.redis,
+            timeoutMs: integerFlag('--timeout', options.timeout, 1, 86_400) * 1_000,
+            dataDir: options.dataDir,
+          },
+          { stdout: process.stdout, stderr: process.stderr },
+        ),
+      ),
+    );
 }

@@ -7,6 +7,7 @@ import { createMetricsRegistry } from '../core/metrics.js';
 import { assembleCollection } from '../pipeline/assemble.js';
 import { runTick, type SeriesReport, type TickReport } from '../pipeline/tick.js';
 import { createRedis } from '../store/redis.js';
+import { contractAction, withConfig, withExamples } from './contract.js';
 import { type CommandIo, exitCodeFor, processIo } from './io.js';
 
 /**
@@ -15,7 +16,12 @@ import { type CommandIo, exitCodeFor, processIo } from './io.js';
  * hysteresis state and anomaly flags are not touched, so running it never changes what the
  * daemon will raise. Exit 0 = nothing anomalous, 1 = anomalies, 2 = errors.
  */
-export async function runOnce(configFile: string, io: CommandIo, env = process.env): Promise<number> {
+export async function runOnce(
+  configFile: string,
+  io: CommandIo,
+  env = process.env,
+  json = false,
+): Promise<number> {
   let config: Config;
   let clock: Clock;
   try {
@@ -65,7 +71,9 @@ export async function runOnce(configFile: string, io: CommandIo, env = process.e
         }),
       );
     }
-    io.stdout.write(renderReports(reports, clock));
+    io.stdout.write(
+      json ? `${JSON.stringify({ at: clock.now(), reports })}\n` : renderReports(reports, clock),
+    );
     return exitCode(reports);
   } catch (error) {
     if (error instanceof ConfigError) return exitCodeFor(error, io);
@@ -133,17 +141,20 @@ function formatValue(value: number): string {
 }
 
 export function registerOnceCommand(program: Command): void {
-  program
+  const once = program
     .command('once')
     .description(
       'run every collector and detector once and print series, values, verdicts and reasons (exit 0 ok, 1 anomalies, 2 errors)',
     )
-    .requiredOption('-c, --config <file>', 'config file (YAML)')
-    .addHelpText(
-      'after',
-      '\nExamples:\n  $ vigil once -c examples/nba-props.yaml\n  # against the sandbox: run `vigil sandbox` in another terminal, paste its export lines, then\n  $ vigil once -c examples/nba-props.yaml',
-    )
-    .action(async (options: { config: string }) => {
-      process.exitCode = await runOnce(options.config, processIo);
-    });
+    .option('--json', 'print the reports as one JSON document');
+  withExamples(
+    withConfig(once, true),
+    'vigil once -c examples/nba-props.yaml',
+    '# against the sandbox: run `vigil sandbox` in another terminal, paste its export lines, then',
+    'vigil once -c examples/nba-props.yaml --json',
+  ).action(
+    contractAction((options: { config: string; json?: boolean }) =>
+      runOnce(options.config, processIo, process.env, options.json === true),
+    ),
+  );
 }

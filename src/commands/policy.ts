@@ -17,6 +17,7 @@ import {
   ZERO_KIND_COUNTERS,
   ZERO_TARGET_COUNTERS,
 } from '../policies/types.js';
+import { contractAction } from './contract.js';
 
 /** Where a command writes; injected so tests read exactly what a human would see. */
 export interface CommandIo {
@@ -240,10 +241,14 @@ export function registerPolicyCommand(program: Command): void {
     .command('check')
     .description('Validate a policy file exactly as the daemon would (exit 0 valid, 2 invalid)')
     .argument('<file>', 'policy file')
-    .option('--config <file>', 'config file whose detectors define the known metrics')
-    .action(async (file: string, options: { config?: string }) => {
-      process.exitCode = await runPolicyCheck(file, options, io);
-    });
+    .option('-c, --config <file>', 'config file whose detectors define the known metrics')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ vigil policy check examples/policy.nba-props.yaml\n  $ vigil policy check examples/policy.nba-props.yaml -c examples/nba-props.yaml',
+    )
+    .action(
+      contractAction((file: string, options: { config?: string }) => runPolicyCheck(file, options, io)),
+    );
   policy
     .command('explain')
     .description('Print the decisions for a finding and the gate trail behind each')
@@ -255,13 +260,14 @@ export function registerPolicyCommand(program: Command): void {
     .option('--counters <json>', 'counters as JSON or @file.json (default: nothing ran)')
     .option('--at <time>', 'evaluate at this RFC 3339 time instead of now')
     .option('--approved', 'evaluate as if a human approved the remediation')
-    .action(async (options: ExplainOptions) => {
-      process.exitCode = await runPolicyExplain(options, io);
-    });
+    .addHelpText(
+      'after',
+      '\nExample:\n  $ vigil policy explain --policy examples/policy.nba-props.yaml --finding \'{"metric":"grading_completeness","labels":{"model":"catboost_v9"}}\'',
+    )
+    .action(contractAction((options: ExplainOptions) => runPolicyExplain(options, io)));
   policy
     .command('schema')
     .description('Print the JSON Schema of the policy file (for editors)')
-    .action(() => {
-      process.exitCode = runPolicySchema(io);
-    });
+    .addHelpText('after', '\nExample:\n  $ vigil policy schema > policy.schema.json')
+    .action(contractAction(() => runPolicySchema(io)));
 }

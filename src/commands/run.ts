@@ -3,6 +3,7 @@ import { loadConfig } from '../config.js';
 import { type Clock, clockFromEnvironment } from '../core/clock.js';
 import { createLogger, type Logger } from '../core/logger.js';
 import { Daemon } from '../daemon.js';
+import { contractAction, withConfig, withExamples } from './contract.js';
 import { exitCodeFor, processIo } from './io.js';
 
 /**
@@ -69,15 +70,19 @@ function exitAfterFlush(logger: Logger, code: number): void {
 }
 
 export function registerRunCommand(program: Command): void {
-  program
+  const run = program
     .command('run')
-    .description('run the vigil daemon: collect, detect, decide, remediate; serves /healthz /readyz /metrics')
-    .requiredOption('-c, --config <file>', 'config file (YAML)')
-    .addHelpText(
-      'after',
-      '\nExample:\n  $ vigil run -c examples/minimal.yaml\n  $ VIGIL_REDIS_URL=redis://redis:6379 vigil run -c /etc/vigil/config.yaml',
-    )
-    .action(async (options: { config: string }) => {
+    .description(
+      'run the vigil daemon: collect, detect, decide, remediate; serves /healthz /readyz /metrics',
+    );
+  withExamples(
+    withConfig(run, true),
+    'vigil run -c examples/minimal.yaml',
+    'VIGIL_REDIS_URL=redis://redis:6379 vigil run -c /etc/vigil/config.yaml',
+  ).action(
+    contractAction(async (options: { config: string }) => {
       await runDaemon(options.config);
-    });
+      return typeof process.exitCode === 'number' ? process.exitCode : 0;
+    }),
+  );
 }

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { ConfigError } from '../core/errors.js';
 import type { Sandbox, SandboxOptions } from '../sandbox/index.js';
+import { contractAction, UsageError } from './contract.js';
 
 /** Raw `vigil sandbox` options as commander hands them over (strings until validated). */
 export interface SandboxCommandOptions {
@@ -33,7 +33,12 @@ export async function startSandboxCommand(
   const started = performance.now();
   // Loaded on demand: DuckDB's native module must not slow down every other vigil command.
   const { startSandbox } = await import('../sandbox/index.js');
-  const sandbox = await startSandbox(toOptions(raw));
+  const sandbox = await startSandbox(toOptions(raw)).catch((error: unknown) => {
+    // The simulated calendar is the one to say a day is out of range; it is still the flag's fault.
+    if (error instanceof RangeError && raw.at !== undefined)
+      throw new UsageError(`--at ${raw.at}: ${error.message}`);
+    throw error;
+  });
   const startupMs = Math.round(performance.now() - started);
   const state = sandbox.state();
   print(
@@ -62,14 +67,21 @@ export function registerSandboxCommand(program: Command): void {
       "simulated day to open at, as a day number or YYYY-MM-DD (default: the scenario's)",
     )
     .option('--operation-delay-ms <n>', 'how long Cloud Run operations take to complete', '50')
-    .action(async (options: SandboxCommandOptions) => {
-      const running = await startSandboxCommand(options, (line) => process.stdout.write(`${line}\n`));
-      await new Promise<void>((resolve) => {
-        process.once('SIGINT', resolve);
-        process.once('SIGTERM', resolve);
-      });
-      await running.stop();
-    });
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ vigil sandbox\n  $ vigil sandbox --port 0 --at 2026-02-14 --seed 7',
+    )
+    .action(
+      contractAction(async (options: SandboxCommandOptions) => {
+        const running = await startSandboxCommand(options, (line) => process.stdout.write(`${line}\n`));
+        await new Promise<void>((resolve) => {
+          process.once('SIGINT', resolve);
+          process.once('SIGTERM', resolve);
+        });
+        await running.stop();
+        return 0;
+      }),
+    );
 }
 
 function toOptions(raw: SandboxCommandOptions): SandboxOptions {
@@ -89,8 +101,7 @@ function toOptions(raw: SandboxCommandOptions): SandboxOptions {
   if (raw.at !== undefined && !/^(\d+|\d{4}-\d{2}-\d{2})$/.test(raw.at)) {
     problems.push(`--at: expected a day number or YYYY-MM-DD, got ${JSON.stringify(raw.at)}`);
   }
-  if (problems.length > 0)
-    throw new ConfigError(`invalid vigil sandbox options:\n  ${problems.join('\n  ')}`, problems);
+  if (problems.length > 0) throw new UsageError('invalid vigil sandbox options', problems);
   return {
     ...(port !== undefined ? { port } : {}),
     ...(raw.scenario !== undefined ? { scenario: raw.scenario } : {}),

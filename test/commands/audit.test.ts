@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -67,7 +67,19 @@ describe('vigil audit verify', () => {
     const code = await runAuditVerify({ dir: join(dir, 'none') }, out.io);
 
     expect(code).toBe(2);
-    expect(out.stderr()).toBe(`error: no audit files found in ${join(dir, 'none')}\n`);
+    expect(out.stderr()).toBe(
+      `error: no audit directory at ${join(dir, 'none')}: check --dir, or data_dir in the config (-c)\n`,
+    );
+  });
+
+  it('says so when the directory holds no audit file (exit 2)', async () => {
+    const out = io();
+    await mkdir(join(dir, 'empty'));
+
+    const code = await runAuditVerify({ dir: join(dir, 'empty') }, out.io);
+
+    expect(code).toBe(2);
+    expect(out.stderr()).toBe(`error: no audit files found in ${join(dir, 'empty')}\n`);
   });
 });
 

@@ -15,8 +15,12 @@ export interface VigilProcess {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-export function spawnVigil(args: readonly string[], env: Record<string, string> = {}): VigilProcess {
-  const child = spawn(process.execPath, [VIGIL_BIN, ...args], {
+export function spawnVigil(
+  args: readonly string[],
+  env: Record<string, string> = {},
+  bin = VIGIL_BIN,
+): VigilProcess {
+  const child = spawn(process.execPath, [bin, ...args], {
     env: { ...process.env, NO_COLOR: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
