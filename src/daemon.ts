@@ -14,10 +14,12 @@ import { type Announcer, createAnnouncer } from './notify/lib/announce.js';
 import type { NotifyEvent } from './notify/types.js';
 import { assembleCollection, type Collection } from './pipeline/assemble.js';
 import { createDispatcher } from './pipeline/dispatch.js';
+import { EvidenceStore } from './pipeline/evidence.js';
 import { createPolicyStage } from './pipeline/policy-stage.js';
 import { RemediationWorker } from './pipeline/remediation-worker.js';
 import { TickScheduler } from './pipeline/scheduler.js';
-import { createDetectionCache, runTick } from './pipeline/tick.js';
+import { createDetectionCache, runTick, type TickReport } from './pipeline/tick.js';
+import type { VerificationDeps } from './pipeline/verification.js';
 import { ApprovalStore } from './policies/approvals.js';
 import { CounterStore } from './policies/counters.js';
 import { PolicyWatcher } from './policies/watcher.js';
@@ -201,8 +203,13 @@ export class Daemon {
     };
     const announce = (event: NotifyEvent) => this.notify(event);
     const approvals = new ApprovalStore(redis, redisKeys(this.config.redis.key_prefix), this.deps.clock);
+    const evidence = new EvidenceStore(redis, redisKeys(this.config.redis.key_prefix));
+    // Verification re-runs a collector through the very tick the scheduler runs (bound below).
+    let tick: (collectorId: string, jobId: string) => Promise<TickReport> = () =>
+      Promise.reject(new Error('collection not started'));
+    const verification = { evidence, recollect: (id: string) => tick(id, `verify-${id}`) };
     const remediation = this.policy
-      ? this.startRemediation(collection, { counters, approvals, audit, announce })
+      ? this.startRemediation(collection, { counters, approvals, audit, announce, verification })
       : undefined;
     const policyStage = createPolicyStage({
       policy: () => this.policy?.current(),
@@ -213,6 +220,7 @@ export class Daemon {
       audit,
       announce,
       approvals,
+      evidence,
       ...(remediation
         ? {
             onDecisions: createDispatcher({
@@ -236,30 +244,34 @@ export class Daemon {
     );
     this.cleanups.push('collection', () => collection.close());
     this.cleanups.push('scheduler', () => scheduler.stop());
+    tick = async (collectorId, jobId) => {
+      const collector = byId.get(collectorId);
+      if (!collector) throw new PermanentError(`no collector ${collectorId} in this config`);
+      return runTick(
+        collector,
+        {
+          store: collection.store,
+          bindings: collection.bindings,
+          clock: this.deps.clock,
+          logger: logger.child({ collector: collectorId, jobId }),
+          metrics: this.metrics,
+          readPoints: this.config.history.read_points,
+          persist: true,
+          cache,
+          seenSeries,
+          onFindings: (findings) => policyStage(findings, collectorId),
+        },
+        this.shutdown.signal,
+      );
+    };
     await scheduler.start(
       collection.collectors.map((collector) => {
         const entry = collection.entries.get(collector.id);
         return { id: collector.id, everyMs: entry?.interval ?? 60_000, cron: entry?.cron };
       }),
       async (collectorId, job) => {
-        const collector = byId.get(collectorId);
-        if (!collector) return;
-        const report = await runTick(
-          collector,
-          {
-            store: collection.store,
-            bindings: collection.bindings,
-            clock: this.deps.clock,
-            logger: logger.child({ collector: collectorId, jobId: job.id }),
-            metrics: this.metrics,
-            readPoints: this.config.history.read_points,
-            persist: true,
-            cache,
-            seenSeries,
-            onFindings: policyStage,
-          },
-          this.shutdown.signal,
-        );
+        if (!byId.has(collectorId)) return;
+        const report = await tick(collectorId, String(job.id));
         logger.debug(
           { collector: collectorId, jobId: job.id, outcome: report.outcome, samples: report.samples },
           'tick done',
@@ -278,6 +290,7 @@ export class Daemon {
       approvals: ApprovalStore;
       audit: { append(record: AuditRecord): Promise<unknown> };
       announce: (event: NotifyEvent) => unknown;
+      verification: VerificationDeps;
     },
   ): RemediationWorker {
     const worker = new RemediationWorker(

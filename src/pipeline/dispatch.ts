@@ -14,8 +14,8 @@ export function createDispatcher(deps: {
   readonly queue: RemediationQueue;
   readonly audit: { append(record: AuditRecord): Promise<unknown> };
   readonly logger: Logger;
-}): (finding: Finding, decisions: readonly Decision[]) => Promise<void> {
-  return async (finding, decisions) => {
+}): (finding: Finding, decisions: readonly Decision[], collector?: string) => Promise<void> {
+  return async (finding, decisions, collector) => {
     for (const decision of decisions) {
       if (decision.action !== 'act' || !decision.remediation || !decision.params || !decision.ruleId)
         continue;
@@ -28,7 +28,12 @@ export function createDispatcher(deps: {
         continue;
       }
       try {
-        const result = await deps.queue.enqueue({ finding, ruleId: decision.ruleId, plan });
+        const result = await deps.queue.enqueue({
+          finding,
+          ruleId: decision.ruleId,
+          plan,
+          ...(collector ? { collector } : {}),
+        });
         deps.logger.debug(
           { findingId: finding.id, jobId: result.jobId, status: result.status },
           'remediation job',

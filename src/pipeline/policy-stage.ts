@@ -9,6 +9,7 @@ import type { ApprovalGrant, ApprovalStore } from '../policies/approvals.js';
 import type { CounterStore } from '../policies/counters.js';
 import { candidatesFor, evaluate, formatDecision } from '../policies/evaluate.js';
 import type { PolicySnapshot } from '../policies/types.js';
+import { type EvidenceStore, evidenceOf, isEvidence } from './evidence.js';
 
 /**
  * The policy stage of the tick: each raised or ongoing finding is evaluated against the policy
@@ -24,7 +25,13 @@ export interface PolicyStageDeps {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly metrics: MetricsRegistry;
-  readonly onDecisions?: (finding: Finding, decisions: readonly Decision[]) => Promise<void>;
+  readonly onDecisions?: (
+    finding: Finding,
+    decisions: readonly Decision[],
+    collector: string | undefined,
+  ) => Promise<void>;
+  /** Where the series a remediation should fix are remembered for its verification. */
+  readonly evidence?: EvidenceStore;
   /** Where decisions are recorded (the replica's audit log); rejects when it cannot record. */
   readonly audit?: { append(record: AuditRecord): Promise<unknown> };
   /** Where `needs-approval` decisions wait for `vigil approve`, and grants are read. */
@@ -33,7 +40,10 @@ export interface PolicyStageDeps {
   readonly announce?: (event: NotifyEvent) => unknown;
 }
 
-export function createPolicyStage(deps: PolicyStageDeps): (findings: readonly Finding[]) => Promise<void> {
+/** The stage for one tick's findings; `collector` names the collector that produced them. */
+export type PolicyStage = (findings: readonly Finding[], collector?: string) => Promise<void>;
+
+export function createPolicyStage(deps: PolicyStageDeps): PolicyStage {
   const decisionsTotal = counter(deps.metrics, {
     name: 'vigil_decisions_total',
     help: 'Policy decisions by action',
@@ -43,7 +53,7 @@ export function createPolicyStage(deps: PolicyStageDeps): (findings: readonly Fi
     name: 'vigil_audit_failures_total',
     help: 'Decisions that could not be written to the audit log (nothing is acted on without one)',
   });
-  return async (findings) => {
+  return async (findings, collector) => {
     for (const finding of findings) {
       if (finding.state === 'cleared') {
         deps.announce?.({ type: 'finding', finding, decisions: [] });
@@ -87,9 +97,10 @@ export function createPolicyStage(deps: PolicyStageDeps): (findings: readonly Fi
           deps.logger.error({ findingId: finding.id, error: errorMessage(error) }, 'decision not audited');
         }
       }
+      await recordEvidence(finding, decisions, collector, deps);
       const asked = await requestApprovals(finding, decisions, deps);
       if (finding.state === 'raised' || asked) deps.announce?.({ type: 'finding', finding, decisions });
-      await deps.onDecisions?.(finding, decisions);
+      await deps.onDecisions?.(finding, decisions, collector);
     }
   };
 }
@@ -118,6 +129,25 @@ export function decisionRecord(
       ...(approval ? { approvedBy: approval.approver, approvedAt: approval.at } : {}),
     },
   };
+}
+
+/** Remembers the series each run should fix (acted on, or covered by a run in its cooldown). */
+async function recordEvidence(
+  finding: Finding,
+  decisions: readonly Decision[],
+  collector: string | undefined,
+  deps: PolicyStageDeps,
+): Promise<void> {
+  for (const decision of decisions) {
+    if (!deps.evidence || !isEvidence(decision) || !decision.remediation || !decision.target) continue;
+    try {
+      const entry = evidenceOf(finding, decision, collector, deps.clock.now());
+      await deps.evidence.record(decision.remediation, decision.target, entry);
+    } catch (error) {
+      // Verification then judges only the series its job was queued for.
+      deps.logger.warn({ findingId: finding.id, error: errorMessage(error) }, 'evidence not recorded');
+    }
+  }
 }
 
 /** Leaves a request for each `needs-approval` decision; true when one is new (humans must hear of it). */

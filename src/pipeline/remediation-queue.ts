@@ -4,6 +4,7 @@ import { canonicalJson } from '../audit/chain.js';
 import { TransientError } from '../core/errors.js';
 import type { Finding } from '../core/types.js';
 import type { RemediationPlan } from '../remediations/types.js';
+import type { Evidence } from './evidence.js';
 
 /**
  * The remediation queue (BullMQ): `remediate` jobs carry one plan for one finding, `verify` jobs
@@ -17,12 +18,16 @@ export interface RemediationJobData {
   readonly finding: Finding;
   readonly ruleId: string;
   readonly plan: RemediationPlan;
+  /** The collector that produced the finding's series (re-run by the verification). */
+  readonly collector?: string;
 }
 
 export interface VerificationJobData {
   readonly findingId: string;
   readonly plan: RemediationPlan;
   readonly remediationJobId: string;
+  /** The series the job was queued for, as it was then (older jobs may lack it). */
+  readonly trigger?: Evidence;
 }
 
 export type EnqueueResult =

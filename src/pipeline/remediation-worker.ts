@@ -11,22 +11,19 @@ import type { NotifyEvent, RemediationStage } from '../notify/types.js';
 import type { ApprovalStore } from '../policies/approvals.js';
 import type { CounterStore } from '../policies/counters.js';
 import { candidatesFor, evaluate } from '../policies/evaluate.js';
+import type { RemediationSettings } from '../policies/schema.js';
 import { type Counters, counterKey, type PolicySnapshot, settingsOf } from '../policies/types.js';
-import { remediationRegistry } from '../remediations/index.js';
-import type {
-  ExecuteOutcome,
-  RemediationContext,
-  RemediationPlan,
-  VerifyOutcome,
-} from '../remediations/types.js';
+import type { ExecuteOutcome, RemediationContext, RemediationPlan } from '../remediations/types.js';
 import { bullConnection } from '../store/redis.js';
 import { BreakerSet, type RemediationBreaker } from './breakers.js';
+import { type Evidence, evidenceOf } from './evidence.js';
 import {
   REMEDIATION_QUEUE,
   type RemediationJobData,
   RemediationQueue,
   type VerificationJobData,
 } from './remediation-queue.js';
+import { recoveryChecks, type VerificationDeps, verifyRemediation } from './verification.js';
 
 /**
  * The remediation worker: for each `remediate` job, re-check the policy (kill switch, overrides,
@@ -67,6 +64,8 @@ export interface RemediationWorkerDeps {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly metrics: MetricsRegistry;
+  /** Re-collection of the triggering series (verification by the metric); platform checks only without it. */
+  readonly verification?: VerificationDeps;
 }
 
 /** How long a job over its kind's `max_concurrent` waits before it tries again. */
@@ -231,10 +230,19 @@ export class RemediationWorker {
     await this.deps.counters.recordOutcome(plan.kind, plan.target, 'success');
     const stage: RemediationStage = outcome.status === 'changed' ? 'executed' : 'already-satisfied';
     await this.report(stage, finding.id, plan, outcome.detail, logger);
+    const trigger = evidenceOf(
+      finding,
+      { action: 'act', ruleId: job.data.ruleId, reason: '' },
+      job.data.collector,
+      this.deps.clock.now(),
+    );
     await this.queue.scheduleVerification(
-      { findingId: finding.id, plan, remediationJobId: String(job.id) },
+      { findingId: finding.id, plan, remediationJobId: String(job.id), trigger },
       this.settings.verifyAfterMs,
-      this.settings.verifyAttempts,
+      Math.max(
+        this.settings.verifyAttempts,
+        recoveryChecks(settingsOf(snapshot, plan.kind), this.settings.verifyAfterMs),
+      ),
     );
   }
 
@@ -281,34 +289,55 @@ export class RemediationWorker {
     await this.report('failed', findingId, plan, detail, logger);
   }
 
+  /** The delayed check of a finished run (verification.ts); this worker reports its verdicts. */
   private async verify(job: Job<VerificationJobData>): Promise<void> {
     const { plan, findingId } = job.data;
     const logger = this.deps.logger.child({ jobId: job.id, findingId, target: plan.target });
-    const definition = remediationRegistry.get(plan.kind);
     const snapshot = this.deps.policy();
-    const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-    let outcome: VerifyOutcome;
-    try {
-      outcome = await definition.verify(plan, this.context(snapshot, plan));
-    } catch (error) {
-      if (!lastAttempt) throw error;
-      // The platform could not be read: say so, and do not blame the remediation for it.
-      const detail = `could not check the change (${errorMessage(error)}); look at ${plan.target} by hand`;
-      return this.report('unverified', findingId, plan, detail, logger);
-    }
-    if (outcome.status === 'recovered')
-      return this.report('verified', findingId, plan, outcome.detail, logger);
-    if (outcome.status === 'not-yet' && !lastAttempt) throw new TransientError(outcome.detail);
-    // Did not take: stop acting on this target until a human has looked (policy gate: failures).
-    const limit = settingsOf(snapshot, plan.kind).max_consecutive_failures;
-    await this.deps.counters.escalate(plan.kind, plan.target, limit);
-    await this.report(
-      'ineffective',
-      findingId,
-      plan,
-      `${outcome.detail}; automatic runs on ${plan.target} stopped until reset`,
-      logger,
+    const settings = settingsOf(snapshot, plan.kind);
+    const attempt = job.attemptsMade + 1;
+    const final = attempt >= (job.opts.attempts ?? 1);
+    const result = await verifyRemediation(
+      {
+        plan,
+        trigger: job.data.trigger ?? unknownTrigger(findingId),
+        settings,
+        context: this.context(snapshot, plan),
+        final,
+        finalForMetric: final || attempt >= recoveryChecks(settings, this.settings.verifyAfterMs),
+      },
+      this.deps.verification ?? {},
     );
+    if (result.status === 'retry') throw new TransientError(result.detail);
+    if (result.status === 'unverified')
+      return this.report('unverified', findingId, plan, result.detail, logger);
+    if (result.status === 'failed') {
+      await this.report('failed', findingId, plan, `the change is not in effect: ${result.detail}`, logger);
+      return this.escalate(plan, settings, `${plan.description} did not take: ${result.detail}`);
+    }
+    for (const verdict of result.series) {
+      const { stage, detail } = verdict;
+      await this.report(stage, verdict.findingId, plan, `${detail} (${result.platform})`, logger, {
+        series: verdict.series,
+        before: verdict.before,
+        after: verdict.after,
+        baseline: verdict.baseline,
+      });
+    }
+    await this.deps.verification?.evidence?.forget(
+      plan,
+      result.series.map((verdict) => verdict.series),
+    );
+    const ineffective = result.series.filter((verdict) => verdict.stage === 'ineffective');
+    if (ineffective.length > 0) {
+      const what = ineffective.map((verdict) => verdict.series).join(', ');
+      await this.escalate(plan, settings, `${plan.description} did not fix ${what}`);
+    }
+  }
+
+  /** Stops automatic runs on (kind, target) until a human looks (the failures gate). */
+  private async escalate(plan: RemediationPlan, settings: RemediationSettings, _why: string): Promise<void> {
+    await this.deps.counters.escalate(plan.kind, plan.target, settings.max_consecutive_failures);
   }
 
   /** Audits (awaited), counts, logs and announces one step. */
@@ -318,6 +347,7 @@ export class RemediationWorker {
     plan: RemediationPlan,
     detail: string,
     logger: Logger,
+    verification?: Readonly<Record<string, unknown>>,
   ): Promise<void> {
     this.outcomes.inc({ kind: plan.kind, stage });
     const level = stage === 'failed' || stage === 'ineffective' ? 'error' : 'info';
@@ -325,7 +355,7 @@ export class RemediationWorker {
     await this.deps.audit.append({
       event: `remediation-${stage}`,
       findingId,
-      plan,
+      plan: verification ? { ...plan, verification } : plan,
       outcome: stage,
       reason: detail,
     });
@@ -355,5 +385,20 @@ function withoutRuns(counters: Counters, plan: RemediationPlan): Counters {
       ? { ...counters.targets, [key]: { ...own, lastRunAt: null, runsLastHour: 0, runsLastDay: 0 } }
       : counters.targets,
     kinds: { ...counters.kinds, [plan.kind]: { runsLastHour: 0, runsLastDay: 0 } },
+  };
+}
+
+/** A verification job queued before jobs carried their trigger: nothing to re-collect. */
+function unknownTrigger(findingId: string): Evidence {
+  return {
+    findingId,
+    series: `series of ${findingId}`,
+    metric: '',
+    labels: {},
+    value: Number.NaN,
+    baseline: null,
+    collector: undefined,
+    params: {},
+    decidedAt: 0,
   };
 }

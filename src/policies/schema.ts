@@ -57,6 +57,24 @@ const PerTargetAndGlobal = (target: number, global: number) =>
     global: Count.default(global).describe('Across all targets of this kind'),
   });
 
+/** `50%` → 0.5: the share of the distance to the baseline a series must win back. */
+const Share = patternString(/^(?:100|[1-9]?[0-9])(?:\.[0-9]+)?%$/, 'a percentage like 50%').transform(
+  (text) => Number(text.slice(0, -1)) / 100,
+);
+
+const Recovery = z
+  .strictObject({
+    within: duration
+      .optional()
+      .describe(
+        'How long after the change to keep checking the triggering series (default 2 × verify_after)',
+      ),
+    improved_by: Share.optional().describe(
+      'Counts as recovered once the series won back this share of its distance to the baseline; without it, the series must be back inside its band',
+    ),
+  })
+  .describe('What "the remediation worked" means: judged on the series that triggered it, re-collected');
+
 export const RemediationSettings = z.strictObject({
   mode: Mode.default('dry-run'),
   cooldown: duration.prefault('1h').describe('Minimum time between two runs on the same target'),
@@ -70,6 +88,10 @@ export const RemediationSettings = z.strictObject({
     .describe('After this many failures in a row on a target, stop and escalate to a human'),
   requires_approval: z.boolean().default(false).describe('Ask a human (vigil approve) before acting'),
   breaker: Breaker.prefault({}),
+  recovery: Recovery.prefault({}),
+  hold_for: duration
+    .prefault('24h')
+    .describe('How long an automatic hold (ineffective, or max_consecutive_failures reached) lasts'),
 });
 export type RemediationSettings = z.output<typeof RemediationSettings>;
 

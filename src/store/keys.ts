@@ -16,6 +16,11 @@
  * - `policy:breaker:<kt>`    breaker open until, epoch ms
  * - `policy:running:<kind>`  runs of a kind in progress (`max_concurrent`), by lease end
  * - `approval:pending:<findingId>`, `approval:granted:<findingId>`
+ * - `evidence:<kt>`          series a run on the target should fix (hash series → JSON), for verification
+ * - `control:holds`          automatic and human holds (hash `<kt>` → JSON with expiry)
+ * - `control:pause`          the fleet-wide pause (JSON, expires with the pause)
+ * - `control:silences`       run-time silences (hash id → JSON with expiry)
+ * - `control:do-not-deploy`  commits vigil rolled back (hash `<service>|<commit>` → JSON with expiry)
  */
 export type CounterFamily = 'cooldown' | 'runs' | 'failures' | 'breaker' | 'running';
 export type ApprovalState = 'pending' | 'granted';
@@ -62,6 +67,16 @@ export class RedisKeys {
 
   approval(state: ApprovalState, findingId: string): string {
     return this.key(`approval:${state}:${findingId}`);
+  }
+
+  /** The series a run on (kind, target) should fix, with their values before it. */
+  evidence(kind: string, target: string): string {
+    return this.key(`evidence:${kind}|${target}`);
+  }
+
+  /** Run-time controls every gate reads (holds, pause, silences, do-not-deploy memory). */
+  control(name: 'holds' | 'pause' | 'silences' | 'do-not-deploy'): string {
+    return this.key(`control:${name}`);
   }
 
   private key(name: string): string {

@@ -10,7 +10,7 @@ import { AuditLog } from '../../src/audit/log.js';
 import { verifyAuditFile } from '../../src/audit/verify.js';
 import { ManualClock } from '../../src/core/clock.js';
 import { createMetricsRegistry } from '../../src/core/metrics.js';
-import type { AuditEntry, Finding } from '../../src/core/types.js';
+import { type AuditEntry, type Finding, seriesKey } from '../../src/core/types.js';
 import type { NotifyEvent } from '../../src/notify/types.js';
 import { createDispatcher } from '../../src/pipeline/dispatch.js';
 import { RemediationWorker } from '../../src/pipeline/remediation-worker.js';
@@ -21,6 +21,7 @@ import { candidatesFor, evaluate } from '../../src/policies/evaluate.js';
 import type { PolicySnapshot } from '../../src/policies/types.js';
 import type { Sandbox } from '../../src/sandbox/index.js';
 import { finding, policyOf } from '../policies/helpers.js';
+import { seedCollection } from '../support/collection.js';
 import { REDIS_URL, type TestRedis, testRedis } from '../support/redis.js';
 import { sandboxWithClients } from '../support/sandbox.js';
 import { waitFor } from '../support/wait.js';
@@ -73,6 +74,8 @@ function driftFinding(): Finding {
   return finding({
     id: 'f-drift',
     metric: 'deploy_commits_behind',
+    // The series the drift collector reports (the main commit is an annotation, not a label).
+    series: seriesKey('deploy_commits_behind', { service: PHASE4 }),
     labels: { service: PHASE4, main_commit: sandbox.state().git.main },
     timestamp: now,
     since: now,
@@ -90,6 +93,14 @@ async function replica(options: {
 }) {
   const clock = new ManualClock(sandbox.clock.now());
   const counters = new CounterStore({ redis: env.redis, keys: env.keys, clock });
+  // The drift collector of the seed config: verification re-runs it to judge the triggering series.
+  const collection = await seedCollection({
+    sandbox,
+    namespace: env.prefix.slice(0, -1),
+    dataDir: dir,
+    clock,
+    redis: env.redis,
+  });
   const audit = await AuditLog.open({ dir, replica: 'r1', clock });
   const announced: NotifyEvent[] = [];
   const logger = pino({ level: 'silent' });
@@ -117,12 +128,14 @@ async function replica(options: {
       clock,
       logger,
       metrics: createMetricsRegistry({ processMetrics: false }),
+      verification: { recollect: (id) => collection.tick(id) },
     },
   );
   running.push({
     stop: async () => {
       await worker.stop();
       await audit.close();
+      await collection.close();
     },
   });
   const dispatch = createDispatcher({ queue: worker.queue, audit, logger });
@@ -130,7 +143,7 @@ async function replica(options: {
     const snapshot = options.policy();
     const approved = (await options.approvals?.granted(found.id)) !== undefined;
     const counted = await counters.read(candidatesFor(found, snapshot));
-    await dispatch(found, evaluate(found, snapshot, clock.now(), counted, { approved }));
+    await dispatch(found, evaluate(found, snapshot, clock.now(), counted, { approved }), 'deployment-drift');
   };
   const events = async () =>
     (await readFile(audit.file, 'utf8'))
@@ -258,7 +271,7 @@ describe('remediation worker', () => {
     expect(counters.targets[`redeploy-service|${PHASE4}`]?.consecutiveFailures).toBe(1);
   });
 
-  it('calls a change that did not stick ineffective and stops acting on the target', async () => {
+  it('calls a change that did not stick on the platform failed and stops acting on the target', async () => {
     const snapshot = policy();
     const r = await replica({ policy: () => snapshot, verifyAfterMs: 1_500 });
     const before = await gcp.run.getService(PHASE4);
@@ -268,15 +281,10 @@ describe('remediation worker', () => {
     await waitFor('executed', async () => (r.stages().includes('executed') ? true : undefined), 20_000);
     // A human rolls the service back before the verification looks.
     await gcp.run.updateServiceImage(PHASE4, before.image, { 'commit-sha': before.commitSha ?? '' });
-    await waitFor('ineffective', async () => (r.stages().includes('ineffective') ? true : undefined), 20_000);
+    await waitFor('failed', async () => (r.stages().includes('failed') ? true : undefined), 20_000);
     const counters = await r.counters.read([{ kind: 'redeploy-service', target: PHASE4 }]);
 
-    expect(await r.events()).toEqual([
-      'enqueued',
-      'started',
-      'remediation-executed',
-      'remediation-ineffective',
-    ]);
+    expect(await r.events()).toEqual(['enqueued', 'started', 'remediation-executed', 'remediation-failed']);
     expect(counters.targets[`redeploy-service|${PHASE4}`]?.consecutiveFailures).toBe(2);
   });
 
