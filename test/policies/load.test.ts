@@ -203,6 +203,8 @@ describe('parsePolicy: valid files', () => {
         reset_timeout: 600_000,
         timeout: 600_000,
       },
+      recovery: {},
+      hold_for: 86_400_000,
     });
     expect(snapshot.hash).toMatch(/^[0-9a-f]{64}$/);
     expect(Object.isFrozen(snapshot.remediations['run-job'])).toBe(true);
