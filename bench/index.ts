@@ -6,6 +6,7 @@
  */
 import * as audit from './audit.js';
 import * as backtest from './backtest.js';
+import * as daemon from './daemon.js';
 import * as detectors from './detectors.js';
 import * as pipeline from './pipeline.js';
 import * as queue from './queue.js';
@@ -17,6 +18,7 @@ const modules: readonly { name: string; run: () => Promise<void> }[] = [
   { name: 'pipeline', run: pipeline.run },
   { name: 'audit', run: audit.run },
   { name: 'queue', run: queue.run },
+  { name: 'daemon', run: daemon.run },
 ];
 
 // `--json`: one JSON line per figure instead of the human lines (bench/report.ts).
