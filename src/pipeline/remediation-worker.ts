@@ -10,9 +10,8 @@ import type { Finding } from '../core/types.js';
 import type { NotifyEvent, RemediationStage } from '../notify/types.js';
 import type { ApprovalStore } from '../policies/approvals.js';
 import type { CounterStore } from '../policies/counters.js';
-import { candidatesFor, evaluate } from '../policies/evaluate.js';
 import type { RemediationSettings } from '../policies/schema.js';
-import { type Counters, counterKey, type PolicySnapshot, settingsOf } from '../policies/types.js';
+import { type PolicySnapshot, settingsOf } from '../policies/types.js';
 import type { ExecuteOutcome, RemediationContext, RemediationPlan } from '../remediations/types.js';
 import { bullConnection } from '../store/redis.js';
 import { BreakerSet, type RemediationBreaker } from './breakers.js';
@@ -23,6 +22,7 @@ import {
   RemediationQueue,
   type VerificationJobData,
 } from './remediation-queue.js';
+import { claimRun } from './run-claim.js';
 import { recoveryChecks, type VerificationDeps, verifyRemediation } from './verification.js';
 
 /**
@@ -148,8 +148,6 @@ export class RemediationWorker {
     const logger = this.deps.logger.child({ jobId: job.id, findingId: finding.id, target: plan.target });
     const snapshot = this.deps.policy();
     if (!snapshot) throw new TransientError('no policy loaded');
-    const stale = await this.recheck(finding, ruleId, plan, snapshot);
-    if (stale) return this.report('skipped', finding.id, plan, stale, logger);
     // Before the claim and the audit: an open breaker means no attempt at all.
     const breaker = this.breakers.for(plan, snapshot);
     if (breaker.opened) {
@@ -161,26 +159,25 @@ export class RemediationWorker {
         logger,
       );
     }
-    const settings = settingsOf(snapshot, plan.kind);
-    const runId = String(job.id);
-    // `max_concurrent` runs of a kind across every replica; a job over it waits its turn.
-    const lease = settings.breaker.timeout + 60_000;
-    if (!(await this.deps.counters.acquireSlot(plan.kind, runId, settings.max_concurrent, lease))) {
-      logger.info(
-        { maxConcurrent: settings.max_concurrent },
-        'remediation waits for a free slot of its kind',
-      );
+    // One job instance, one run: a plan queued again after its job failed is a new run.
+    const runId = `${job.id}@${job.timestamp}`;
+    const claim = await claimRun({ finding, ruleId, plan, runId }, snapshot, this.deps);
+    if (claim.status === 'skip') return this.report('skipped', finding.id, plan, claim.reason, logger);
+    if (claim.status === 'busy') {
+      // `max_concurrent` runs of a kind across every replica; a job over it waits its turn.
+      logger.info({ running: claim.running }, 'remediation waits for a free slot of its kind');
       await job.moveToDelayed(Date.now() + SLOT_RETRY_MS, token);
       throw new DelayedError();
     }
     try {
       await this.run(job, runId, finding, plan, snapshot, breaker, logger);
     } finally {
-      await this.deps.counters.releaseSlot(plan.kind, runId);
+      // Frees the slot; a run that never reached the platform also gets its counts back.
+      await this.deps.counters.unclaim(plan.kind, plan.target, runId);
     }
   }
 
-  /** The claimed part of a run: cooldown claim, audit, execution, outcome, verification. */
+  /** The claimed part of a run: audit, execution, outcome, verification. */
   private async run(
     job: Job<RemediationJobData>,
     runId: string,
@@ -190,22 +187,9 @@ export class RemediationWorker {
     breaker: Breaker,
     logger: Logger,
   ): Promise<void> {
-    const settings = settingsOf(snapshot, plan.kind);
-    const claimed = await this.deps.counters.recordRun(plan.kind, plan.target, {
-      cooldownMs: settings.cooldown,
-      runId,
-    });
-    if (!claimed) {
-      return this.report(
-        'skipped',
-        finding.id,
-        plan,
-        'another run on this target started within its cooldown',
-        logger,
-      );
-    }
     // Fail closed: without the "started" record nothing happens (the job fails and is retried).
     await this.deps.audit.append({ event: 'started', findingId: finding.id, plan, reason: `job ${job.id}` });
+    await this.deps.counters.commit(plan.kind, plan.target, runId);
     let outcome: ExecuteOutcome;
     try {
       outcome = await breaker.fire(plan, this.context(snapshot, plan));
@@ -244,27 +228,6 @@ export class RemediationWorker {
         recoveryChecks(settingsOf(snapshot, plan.kind), this.settings.verifyAfterMs),
       ),
     );
-  }
-
-  /**
-   * Why the decision no longer holds, or undefined when it still says `act`. The run's own cooldown
-   * and rate counters are left out: the claim enforces the cooldown atomically, and a retried job has
-   * already counted its run.
-   */
-  private async recheck(
-    finding: Finding,
-    ruleId: string,
-    plan: RemediationPlan,
-    snapshot: PolicySnapshot,
-  ): Promise<string | undefined> {
-    const counters = await this.deps.counters.read(candidatesFor(finding, snapshot));
-    const approved = (await this.deps.approvals?.granted(finding.id)) !== undefined;
-    const decisions = evaluate(finding, snapshot, this.deps.clock.now(), withoutRuns(counters, plan), {
-      approved,
-    });
-    const decision = decisions.find((d) => d.ruleId === ruleId && d.target === plan.target);
-    if (!decision) return `rule ${ruleId} no longer asks for ${plan.kind} on ${plan.target}`;
-    return decision.action === 'act' ? undefined : `${decision.action}: ${decision.reason}`;
   }
 
   private async failed(
@@ -374,18 +337,6 @@ export class RemediationWorker {
   private connection(): Redis {
     return bullConnection(this.settings.redisUrl, this.connections);
   }
-}
-
-/** The counters with this target's and kind's runs left out (see `recheck`; rates were checked at enqueue). */
-function withoutRuns(counters: Counters, plan: RemediationPlan): Counters {
-  const key = counterKey(plan.kind, plan.target);
-  const own = counters.targets[key];
-  return {
-    targets: own
-      ? { ...counters.targets, [key]: { ...own, lastRunAt: null, runsLastHour: 0, runsLastDay: 0 } }
-      : counters.targets,
-    kinds: { ...counters.kinds, [plan.kind]: { runsLastHour: 0, runsLastDay: 0 } },
-  };
 }
 
 /** A verification job queued before jobs carried their trigger: nothing to re-collect. */

@@ -3,6 +3,8 @@ import type { Redis } from 'ioredis';
 import { type Clock, systemClock } from '../core/clock.js';
 import { TransientError } from '../core/errors.js';
 import { type CounterFamily, type RedisKeys, redisKeys } from '../store/keys.js';
+import { CLAIM, UNCLAIM } from './claim-scripts.js';
+import type { RemediationSettings } from './schema.js';
 import {
   type Candidate,
   type Counters,
@@ -25,6 +27,33 @@ export interface CounterStoreOptions {
 }
 
 export type Outcome = 'success' | 'failure';
+
+/** The policy limits a claim checks (a kind's `RemediationSettings`). */
+export type ClaimLimits = Pick<
+  RemediationSettings,
+  'cooldown' | 'max_per_hour' | 'max_per_day' | 'max_concurrent' | 'max_consecutive_failures'
+>;
+
+/**
+ * `claimed`: counted now; `again`: this run id was already counted (a retry), slot taken;
+ * `refused`: a limit says no (see `counters`); `busy`: every `max_concurrent` slot is taken.
+ */
+export interface ClaimResult {
+  readonly status: 'claimed' | 'again' | 'refused' | 'busy';
+  /** vigil's clock when the claim was judged. */
+  readonly at: number;
+  readonly counters: TargetCounters;
+  readonly kindCounters: KindCounters;
+  /** Runs of the kind holding a slot when the claim was judged. */
+  readonly running: number;
+}
+
+const CLAIM_STATUS: Readonly<Record<number, ClaimResult['status']>> = {
+  0: 'refused',
+  1: 'claimed',
+  2: 'again',
+  3: 'busy',
+};
 
 /**
  * Cooldowns, rate windows, failure streaks and breaker-open times, kept in Redis so every replica
@@ -128,21 +157,94 @@ export class CounterStore {
   }
 
   /**
-   * Takes one of `max` slots of a remediation kind for `runId` (`max_concurrent`), for at most
-   * `leaseMs` (a worker that dies frees its slot when the lease ends). True when taken, or when
-   * this run already holds one (a re-delivered job).
+   * Claims a run of `runId` on (kind, target) if every limit of `settings` allows it: cooldown,
+   * per-target and per-kind runs per hour and day, open breaker, failure streak, and one of the
+   * kind's `max_concurrent` slots for `leaseMs` on the Redis clock. Check and count are one script
+   * (see claim-scripts.ts), so replicas racing for the last allowed run get exactly one. The same
+   * run id claiming again (a retried or re-delivered job) keeps its counts and only needs a slot.
+   * The counters returned are the ones the script judged, for the refusal's reason.
    */
-  async acquireSlot(kind: string, runId: string, max: number, leaseMs: number): Promise<boolean> {
-    const now = this.clock.now();
-    const key = this.key('running', kind);
-    const taken = await this.call(() =>
-      this.redis.eval(ACQUIRE_SLOT, 1, key, now, now + leaseMs, max, runId),
-    );
-    return taken === 1;
+  async claim(
+    kind: string,
+    target: string,
+    runId: string,
+    settings: ClaimLimits,
+    leaseMs: number,
+    at = this.clock.now(),
+  ): Promise<ClaimResult> {
+    const keys = [
+      this.key('cooldown', kind, target),
+      this.key('runs', kind, target),
+      this.key('runs', kind),
+      this.key('failures', kind, target),
+      this.key('breaker', kind, target),
+      this.key('running', kind),
+      this.key('claims', kind, target),
+    ];
+    const args = [
+      at,
+      runId,
+      settings.cooldown,
+      settings.max_per_hour.target,
+      settings.max_per_day.target,
+      settings.max_per_hour.global,
+      settings.max_per_day.global,
+      settings.max_concurrent,
+      settings.max_consecutive_failures,
+      leaseMs,
+      this.memoryMs,
+      DAY + HOUR,
+      DAY,
+    ];
+    const reply = (await this.call(() => this.redis.eval(CLAIM, keys.length, ...keys, ...args))) as unknown[];
+    const [status, last, hour, day, kindHour, kindDay, failures, breaker, running] = reply;
+    const counters: TargetCounters = {
+      lastRunAt: toNumberOrNull(last),
+      runsLastHour: toNumberOrNull(hour) ?? 0,
+      runsLastDay: toNumberOrNull(day) ?? 0,
+      consecutiveFailures: toNumberOrNull(failures) ?? 0,
+      breakerOpenUntil: toNumberOrNull(breaker),
+    };
+    const kindCounters: KindCounters = {
+      runsLastHour: toNumberOrNull(kindHour) ?? 0,
+      runsLastDay: toNumberOrNull(kindDay) ?? 0,
+    };
+    const outcome = CLAIM_STATUS[Number(status)] ?? 'refused';
+    return { status: outcome, at, counters, kindCounters, running: toNumberOrNull(running) ?? 0 };
   }
 
+  /**
+   * The run's platform call is about to be sent: from now on its claim counts for good (a request
+   * that was sent may land, so a later give-back would let a second run through).
+   */
+  async commit(kind: string, target: string, runId: string): Promise<void> {
+    await this.call(() => this.redis.hdel(this.key('claims', kind, target), runId));
+  }
+
+  /**
+   * Ends a claim: frees its slot and, when the run never reached `commit` (nothing was sent to the
+   * platform), gives its counts and cooldown back. True when counts were given back.
+   */
+  async unclaim(kind: string, target: string, runId: string): Promise<boolean> {
+    const keys = [
+      this.key('cooldown', kind, target),
+      this.key('runs', kind, target),
+      this.key('runs', kind),
+      this.key('running', kind),
+      this.key('claims', kind, target),
+    ];
+    const given = await this.call(() => this.redis.eval(UNCLAIM, keys.length, ...keys, runId, this.memoryMs));
+    return given === 1;
+  }
+
+  /** Frees the `max_concurrent` slot of a run (its counts stay). */
   async releaseSlot(kind: string, runId: string): Promise<void> {
     await this.call(() => this.redis.zrem(this.key('running', kind), runId));
+  }
+
+  /** True when `runId` is already counted on (kind, target): a retry of a claimed run. */
+  async claimed(kind: string, target: string, runId: string): Promise<boolean> {
+    return (await this.call(() => this.redis.zscore(this.key('runs', kind, target), runId))) !== null;
   }
 
   /** Stops automatic runs on (kind, target) until a human resets it: the streak is set to `failures`. */
@@ -187,17 +289,6 @@ export class CounterStore {
 }
 
 // KEYS: cooldown, runs per target, runs per kind. ARGV: at, cooldownMs, runId, memoryMs, runsTtlMs, windowMs.
-// KEYS: the kind's running set (member = run id, score = lease end). ARGV: now, lease end, max, run id.
-const ACQUIRE_SLOT = `
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
-if redis.call('ZSCORE', KEYS[1], ARGV[4]) then return 1 end
-if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then return 0 end
-redis.call('ZADD', KEYS[1], ARGV[2], ARGV[4])
-local lease = tonumber(ARGV[2]) - tonumber(ARGV[1])
-if redis.call('PTTL', KEYS[1]) < lease then redis.call('PEXPIRE', KEYS[1], lease) end
-return 1
-`;
-
 const RECORD_RUN = `
 -- A run id already recorded is this run again (a retried or re-delivered job): still claimed.
 if redis.call('ZSCORE', KEYS[2], ARGV[3]) then return 1 end

@@ -6,6 +6,8 @@ export interface LoggedRequest {
   readonly route: string;
   readonly status: number;
   readonly durationMs: number;
+  /** Wall-clock epoch ms when the request arrived (ordering against audit entries in drills). */
+  readonly receivedAt: number;
   readonly fault?: string;
 }
 

@@ -61,6 +61,7 @@ async function serve(
   closing: AbortSignal,
 ): Promise<void> {
   const started = performance.now();
+  const receivedAt = Date.now();
   const url = new URL(request.url ?? '/', 'http://127.0.0.1');
   const method = request.method ?? 'GET';
   const match = findRoute(options.routes, method, url.pathname);
@@ -95,6 +96,7 @@ async function serve(
     route: match?.route.id ?? 'unknown',
     status: reply.status,
     durationMs: Math.round((performance.now() - started) * 10) / 10,
+    receivedAt,
     ...(fault ? { fault } : {}),
   });
 }

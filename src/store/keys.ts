@@ -14,7 +14,8 @@
  * - `policy:runs:<kt>`       sorted set of runs by start time; `policy:runs:<kind>` across targets
  * - `policy:failures:<kt>`   consecutive failures
  * - `policy:breaker:<kt>`    breaker open until, epoch ms
- * - `policy:running:<kind>`  runs of a kind in progress (`max_concurrent`), by lease end
+ * - `policy:running:<kind>`  runs of a kind in progress (`max_concurrent`), by lease end (Redis clock)
+ * - `policy:claims:<kt>`     claims not yet committed (run id → previous last-run time), for give-backs
  * - `approval:pending:<findingId>`, `approval:granted:<findingId>`
  * - `evidence:<kt>`          series a run on the target should fix (hash series → JSON), for verification
  * - `control:holds`          automatic and human holds (hash `<kt>` → JSON with expiry)
@@ -22,7 +23,7 @@
  * - `control:silences`       run-time silences (hash id → JSON with expiry)
  * - `control:do-not-deploy`  commits vigil rolled back (hash `<service>|<commit>` → JSON with expiry)
  */
-export type CounterFamily = 'cooldown' | 'runs' | 'failures' | 'breaker' | 'running';
+export type CounterFamily = 'cooldown' | 'runs' | 'failures' | 'breaker' | 'running' | 'claims';
 export type ApprovalState = 'pending' | 'granted';
 
 export class RedisKeys {

@@ -3,7 +3,8 @@ import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/clock.js';
 import { TransientError } from '../../src/core/errors.js';
-import { CounterStore } from '../../src/policies/counters.js';
+import { type ClaimLimits, CounterStore } from '../../src/policies/counters.js';
+import { DEFAULT_REMEDIATION_SETTINGS } from '../../src/policies/schema.js';
 import { redisKeys } from '../../src/store/keys.js';
 
 const HOUR = 3_600_000;
@@ -107,18 +108,108 @@ describe('CounterStore (real Redis)', () => {
     expect(counters.targets['run-job|grading-backfill']).toMatchObject({ lastRunAt: T0, runsLastHour: 1 });
   });
 
-  it('hands out max_concurrent slots of a kind, keeps the slot a run already holds, and frees slots at their lease end', async () => {
+  const limits = (overrides: Partial<ClaimLimits> = {}): ClaimLimits => ({
+    ...DEFAULT_REMEDIATION_SETTINGS,
+    cooldown: HOUR,
+    max_concurrent: 10,
+    ...overrides,
+  });
+
+  it('claims every limit in one step: racing replicas get exactly the global hourly cap', async () => {
     fresh();
+    const capped = limits({ max_per_hour: { target: 1, global: 3 } });
 
-    const first = await store.acquireSlot('restart-service', 'job-1', 1, 60_000);
-    const again = await store.acquireSlot('restart-service', 'job-1', 1, 60_000);
-    const busy = await store.acquireSlot('restart-service', 'job-2', 1, 60_000);
-    clock.advance(61_000);
-    const afterLease = await store.acquireSlot('restart-service', 'job-2', 1, 60_000);
-    await store.releaseSlot('restart-service', 'job-2');
-    const afterRelease = await store.acquireSlot('restart-service', 'job-3', 1, 60_000);
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        store.claim('restart-service', `svc-${i}`, `job-${i}`, capped, 60_000),
+      ),
+    );
+    const refused = results.find((result) => result.status === 'refused');
 
-    expect([first, again, busy, afterLease, afterRelease]).toEqual([true, true, false, true, true]);
+    expect(results.filter((result) => result.status === 'claimed')).toHaveLength(3);
+    expect(refused?.kindCounters).toEqual({ runsLastHour: 3, runsLastDay: 3 });
+    expect(
+      (await store.read([{ kind: 'restart-service', target: 'svc-0' }])).kinds['restart-service'],
+    ).toEqual({
+      runsLastHour: 3,
+      runsLastDay: 3,
+    });
+  });
+
+  it('refuses a claim on cooldown, per-target rate, open breaker or failure streak', async () => {
+    fresh();
+    await store.recordRun('run-job', 'cool', { at: T0 - 10 * 60_000 });
+    await store.recordRun('run-job', 'rate', { at: T0 - 2 * HOUR });
+    await store.recordRun('run-job', 'rate', { at: T0 - 3 * HOUR });
+    await store.recordRun('run-job', 'rate', { at: T0 - 4 * HOUR });
+    await store.openBreaker('run-job', 'broken', T0 + HOUR);
+    await store.escalate('run-job', 'failing', 3);
+
+    const statuses = await Promise.all(
+      ['cool', 'rate', 'broken', 'failing', 'fine'].map(
+        async (target) => (await store.claim('run-job', target, `job-${target}`, limits(), 60_000)).status,
+      ),
+    );
+
+    expect(statuses).toEqual(['refused', 'refused', 'refused', 'refused', 'claimed']);
+  });
+
+  it('keeps a retried run id counted once and only asks it for a slot', async () => {
+    fresh();
+    const one = limits({ max_concurrent: 1 });
+
+    const first = await store.claim('run-job', 'j', 'job-1', one, 60_000);
+    await store.releaseSlot('run-job', 'job-1');
+    clock.advance(60_000);
+    const retried = await store.claim('run-job', 'j', 'job-1', one, 60_000);
+    const other = await store.claim('run-job', 'k', 'job-2', one, 60_000);
+
+    expect([first.status, retried.status, other.status]).toEqual(['claimed', 'again', 'busy']);
+    expect((await store.read([{ kind: 'run-job', target: 'j' }])).targets['run-job|j']).toMatchObject({
+      lastRunAt: T0,
+      runsLastHour: 1,
+    });
+  });
+
+  it('leases max_concurrent slots on the Redis clock: a replica whose clock runs ahead still sees the lease', async () => {
+    fresh();
+    const one = limits({ max_concurrent: 1 });
+    const skewed = new CounterStore({
+      redis,
+      keys: redisKeys(prefix),
+      clock: new ManualClock(T0 + 10 * 60_000),
+    });
+
+    const held = await store.claim('restart-service', 'a', 'job-1', one, 60_000);
+    const other = await skewed.claim('restart-service', 'b', 'job-2', one, 60_000);
+    await store.unclaim('restart-service', 'a', 'job-1');
+    const afterRelease = await skewed.claim('restart-service', 'b', 'job-2', one, 60_000);
+
+    expect([held.status, other.status, afterRelease.status]).toEqual(['claimed', 'busy', 'claimed']);
+  });
+
+  it('gives back a claim that never reached the platform, and keeps one that did', async () => {
+    fresh();
+    await store.recordRun('run-job', 'j', { at: T0 - 2 * HOUR });
+    await store.claim('run-job', 'j', 'job-1', limits(), 60_000);
+    await store.claim('run-job', 'k', 'job-2', limits(), 60_000);
+
+    await store.commit('run-job', 'k', 'job-2');
+    const given = await store.unclaim('run-job', 'j', 'job-1');
+    const kept = await store.unclaim('run-job', 'k', 'job-2');
+    const counters = await store.read([
+      { kind: 'run-job', target: 'j' },
+      { kind: 'run-job', target: 'k' },
+    ]);
+
+    expect([given, kept]).toEqual([true, false]);
+    expect(counters.targets['run-job|j']).toMatchObject({
+      lastRunAt: T0 - 2 * HOUR,
+      runsLastHour: 0,
+      runsLastDay: 1,
+    });
+    expect(counters.targets['run-job|k']).toMatchObject({ lastRunAt: T0, runsLastHour: 1 });
+    expect(counters.kinds['run-job']).toEqual({ runsLastHour: 1, runsLastDay: 2 });
   });
 
   it('escalates a target: the failure streak jumps to the given count until a reset', async () => {

@@ -1,0 +1,121 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { expect } from 'vitest';
+import type { AuditEntry } from '../../src/core/types.js';
+import { parseScenario, type Sandbox, startSandbox } from '../../src/sandbox/index.js';
+import type { LoggedRequest } from '../../src/sandbox/request-log.js';
+
+/** Helpers shared by the fault drills: a sandbox with many services, worker processes, audit reads. */
+
+const WORKER_FIXTURE = fileURLToPath(new URL('../fixtures/remediation-worker.ts', import.meta.url));
+
+/** The Cloud Run calls that change the platform. */
+export const MUTATING_ROUTES: ReadonlySet<string> = new Set(['run.services.patch', 'run.jobs.run']);
+
+/** A tiny platform with `count` services named `svc-00`…, on a sandbox with instant operations. */
+export async function manyServicesSandbox(count: number): Promise<Sandbox> {
+  const names = Array.from({ length: count }, (_, i) => `svc-${String(i).padStart(2, '0')}`);
+  const scenario = parseScenario(
+    `
+name: many-services
+seed: 5
+project: faults-project
+region: europe-west1
+start_date: '2026-03-01'
+default_at: 5
+calendar:
+  games_by_weekday: { mon: 1, tue: 1, wed: 1, thu: 1, fri: 1, sat: 1, sun: 1 }
+roster: { teams: 2, players_per_team: 5 }
+repo:
+  history_commits: 5
+  commits_by_weekday: { mon: 1, tue: 1, wed: 1, thu: 1, fri: 1, sat: 1, sun: 1 }
+  vegas_fix_day: 1
+vegas_line: { service: ${names[0]}, coverage_with_fix_pct: 95, coverage_without_fix_pct: 30, noise_pts: 0 }
+predictions: { worker_service: ${names[1]}, wedged_volume_pct: 0 }
+models:
+  m1: { props: [points] }
+grading: { backfill_job: backfill }
+services:
+${names.map((name) => `  ${name}: {}`).join('\n')}
+events: []
+`,
+    'many-services.yaml',
+  );
+  return startSandbox({ scenario, operationDelayMs: 0 });
+}
+
+export interface WorkerProcess {
+  readonly child: ChildProcess;
+  output(): string;
+  kill(): void;
+}
+
+/** One replica's remediation worker in its own process (test/fixtures/remediation-worker.ts). */
+export function spawnWorker(env: Record<string, string>): WorkerProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', WORKER_FIXTURE], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const collect = (chunk: Buffer) => {
+    output += chunk.toString();
+  };
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
+  return {
+    child,
+    output: () => output,
+    kill: () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    },
+  };
+}
+
+/** Every entry of every replica's audit log in `dir`. */
+export async function auditEntries(dir: string): Promise<AuditEntry[]> {
+  const files = (await readdir(dir)).filter((name) => name.endsWith('.jsonl'));
+  const entries: AuditEntry[] = [];
+  for (const file of files) {
+    const text = await readFile(join(dir, file), 'utf8');
+    for (const line of text.split('\n')) if (line.trim()) entries.push(JSON.parse(line) as AuditEntry);
+  }
+  return entries;
+}
+
+/** The target (service or job) a mutating request is for, from its path. */
+function targetOf(request: LoggedRequest): string | undefined {
+  return /\/(?:services|jobs)\/([^/:]+)/.exec(request.path)?.[1];
+}
+
+/**
+ * The invariant every drill checks from the sandbox's request log: at most one successful
+ * mutating call per planned target, and every mutation preceded by a `started` audit entry (the
+ * durable intent) for that target.
+ */
+export function expectMutationsAudited(
+  requests: readonly LoggedRequest[],
+  entries: readonly AuditEntry[],
+): void {
+  const mutations = requests.filter(
+    (request) => MUTATING_ROUTES.has(request.route) && request.status === 200,
+  );
+  const perTarget = new Map<string, number>();
+  for (const mutation of mutations) {
+    const target = targetOf(mutation) ?? mutation.path;
+    perTarget.set(target, (perTarget.get(target) ?? 0) + 1);
+    const intent = entries.find(
+      (entry) =>
+        entry.event === 'started' &&
+        (entry.plan as { target?: string } | undefined)?.target === target &&
+        entry.time <= mutation.receivedAt,
+    );
+    expect(intent, `audit intent before the mutation of ${target}`).toBeDefined();
+  }
+  for (const [target, count] of perTarget) expect(count, `mutations of ${target}`).toBe(1);
+}
+
+export function mutations(requests: readonly LoggedRequest[]): LoggedRequest[] {
+  return requests.filter((request) => MUTATING_ROUTES.has(request.route) && request.status === 200);
+}
