@@ -172,7 +172,7 @@ export async function run(): Promise<void> {
       },
     };
     const counters = new CounterStore({ redis, keys, clock });
-    for (const method of ['read', 'acquireSlot', 'releaseSlot', 'recordRun', 'recordOutcome'] as const) {
+    for (const method of ['read', 'claimed', 'claim', 'commit', 'unclaim', 'recordOutcome'] as const) {
       const original = counters[method].bind(counters) as (...args: unknown[]) => Promise<unknown>;
       (counters as unknown as Record<string, unknown>)[method] = (...args: unknown[]) =>
         spent.time(`counters.${method}`, () => original(...args));

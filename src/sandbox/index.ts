@@ -54,6 +54,8 @@ export interface Sandbox {
   /** Rebuilds the world at the start day (same repository URL, same seed). */
   reset(): Promise<SandboxState>;
   requests(after?: number): readonly LoggedRequest[];
+  /** Requests that arrived and are not answered yet (by route), e.g. a call held by a latency fault. */
+  inFlight(): readonly { route: string; receivedAt: number }[];
   close(): Promise<void>;
 }
 
@@ -155,6 +157,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     state: controller.state,
     reset: controller.reset,
     requests: (after = 0) => log.since(after),
+    inFlight: () => log.inFlight(),
     close: () => {
       // Idempotent: a second close waits for the first.
       closing ??= server.close().then(() => world.close());

@@ -15,6 +15,8 @@ export interface LoggedRequest {
 export class RequestLog {
   private entries: LoggedRequest[] = [];
   private seq = 0;
+  private readonly arrivals = new Map<number, { route: string; receivedAt: number }>();
+  private arrival = 0;
 
   constructor(private readonly capacity = 5_000) {}
 
@@ -22,6 +24,22 @@ export class RequestLog {
     this.seq += 1;
     this.entries.push({ seq: this.seq, ...entry });
     if (this.entries.length > this.capacity) this.entries.splice(0, this.entries.length - this.capacity);
+  }
+
+  /** Marks a request as arrived (answered requests are `add`ed); returns the handle for `done`. */
+  begin(route: string, receivedAt: number): number {
+    this.arrival += 1;
+    this.arrivals.set(this.arrival, { route, receivedAt });
+    return this.arrival;
+  }
+
+  done(handle: number): void {
+    this.arrivals.delete(handle);
+  }
+
+  /** Requests that arrived and are not answered yet (a drill waits for a hung call to be in flight). */
+  inFlight(): readonly { route: string; receivedAt: number }[] {
+    return [...this.arrivals.values()];
   }
 
   /** Entries with a sequence number above `after`. */

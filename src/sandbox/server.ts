@@ -65,6 +65,7 @@ async function serve(
   const url = new URL(request.url ?? '/', 'http://127.0.0.1');
   const method = request.method ?? 'GET';
   const match = findRoute(options.routes, method, url.pathname);
+  const arrival = options.log.begin(match?.route.id ?? 'unknown', receivedAt);
   let reply: Reply;
   let fault: string | undefined;
   const signal = AbortSignal.any([closing, abortOnClose(response)]);
@@ -90,6 +91,7 @@ async function serve(
     response.writeHead(reply.status, { 'content-type': 'application/json; charset=utf-8' });
     response.end(text);
   }
+  options.log.done(arrival);
   options.log.add({
     method,
     path: url.pathname,

@@ -296,7 +296,12 @@ describe('remediation worker', () => {
 
     await r.decide(driftFinding());
     r.worker.start();
-    await waitFor('started', async () => ((await r.events()).includes('started') ? true : undefined), 20_000);
+    // Cut short while the update is on its way (held 2 s by the fault), not before it was sent.
+    await waitFor(
+      'the update in flight',
+      () => (sandbox.inFlight().some((request) => request.route === 'run.services.patch') ? true : undefined),
+      20_000,
+    );
     await r.worker.stop();
     // The abandoned update may still land (shutdown cannot recall a request): let it, before the reset.
     await waitFor('the abandoned update settled', async () =>
