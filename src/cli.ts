@@ -10,11 +10,14 @@ import { registerOnceCommand } from './commands/once.js';
 import { registerPolicyCommand } from './commands/policy.js';
 import { registerRunCommand } from './commands/run.js';
 import { registerSandboxCommand } from './commands/sandbox.js';
+import { foldMetadataWarnings } from './core/warnings.js';
 
 /** The `vigil` command line. Each command lives in src/commands/ and registers itself here, explicitly. */
 const packageJson = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
   version: string;
 };
+
+foldMetadataWarnings();
 
 const program = applyContract(new Command())
   .name('vigil')

@@ -1,4 +1,4 @@
-import { type Document, isMap, isScalar, isSeq, LineCounter, parseDocument, visit } from 'yaml';
+import { type Document, isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, visit } from 'yaml';
 import type { z } from 'zod';
 import { scrubSecrets } from './logger.js';
 
@@ -27,13 +27,13 @@ export function parseLocatedYaml(text: string, file: string): LocatedDocument {
     (error) => `${file}:${lineAt(error.pos[0])} ${error.message.split('\n')[0] ?? 'invalid YAML'}`,
   );
   if (syntaxErrors.length === 0)
-    syntaxErrors.push(...aliasProblems(doc, (offset) => `${file}:${lineAt(offset)}`));
+    syntaxErrors.push(...structureProblems(doc, (offset) => `${file}:${lineAt(offset)}`));
   let value: unknown;
   if (syntaxErrors.length === 0) {
     try {
       value = doc.toJS({ maxAliasCount: MAX_ALIASES });
     } catch (error) {
-      // A backstop: aliasProblems should have refused whatever the yaml library cannot expand.
+      // A backstop: structureProblems should have refused whatever the yaml library cannot expand.
       syntaxErrors.push(`${file}:1 cannot expand the YAML: ${(error as Error).message.split('\n')[0]}`);
     }
   }
@@ -50,14 +50,22 @@ export function parseLocatedYaml(text: string, file: string): LocatedDocument {
 export const MAX_ALIASES = 100;
 
 /**
- * Aliases the yaml library would crash on or expand without bound, each located: one that
- * names no earlier anchor (a ReferenceError otherwise), one inside the node it points to (a
- * cyclic value that overflows the stack of every later walk), and too many of them.
+ * Structures the yaml library would crash on, expand without bound or mangle, each located: a
+ * mapping or list used as a key; an alias that names no earlier anchor (a ReferenceError
+ * otherwise), one inside the node it points to (a cyclic value that overflows the stack of
+ * every later walk), and too many of them.
  */
-function aliasProblems(doc: Document, at: (offset: number | undefined) => string): string[] {
+function structureProblems(doc: Document, at: (offset: number | undefined) => string): string[] {
   const problems: string[] = [];
   let count = 0;
   visit(doc, {
+    Pair(_key, pair) {
+      // yaml would stringify a mapping or list used as a key (with a process warning): refuse it.
+      if (pair.key !== null && typeof pair.key === 'object' && !isScalar(pair.key) && !isAlias(pair.key))
+        problems.push(
+          `${at((pair.key as { range?: [number] }).range?.[0])} a key must be a plain value, not a mapping or list`,
+        );
+    },
     Alias(_key, alias, path) {
       count++;
       const where = at(alias.range?.[0]);

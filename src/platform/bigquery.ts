@@ -6,6 +6,7 @@ import {
   BigQueryTimestamp,
 } from '@google-cloud/bigquery';
 import { bounded } from './errors.js';
+import type { GcpCallSite } from './explain.js';
 
 /** A query parameter. Numbers are INT64 when integral, else FLOAT64; `Date` is a TIMESTAMP. */
 export type QueryParam =
@@ -45,21 +46,30 @@ export interface BigQueryAdapter {
   ): Promise<QueryResult>;
 }
 
-export function createBigQueryAdapter(client: BigQuery, defaultTimeoutMs: number): BigQueryAdapter {
+export function createBigQueryAdapter(
+  client: BigQuery,
+  defaultTimeoutMs: number,
+  site?: GcpCallSite,
+): BigQueryAdapter {
   return {
     async query(sql, params = {}, options = {}) {
       const { values, types } = toClientParams(params);
       const timeoutMs = options.timeoutMs ?? defaultTimeoutMs;
-      const result: readonly unknown[] = await bounded('bigquery query', timeoutMs, options.signal, () =>
-        client.query({
-          query: sql,
-          params: values,
-          types,
-          // Options jobs.query lacks (jobTimeoutMs, destination, ...) silently switch the client to
-          // jobs.insert; keep to the fast path.
-          useLegacySql: false,
-          ...(options.maxResults ? { maxResults: options.maxResults } : {}),
-        }),
+      const result: readonly unknown[] = await bounded(
+        'bigquery query',
+        timeoutMs,
+        options.signal,
+        () =>
+          client.query({
+            query: sql,
+            params: values,
+            types,
+            // Options jobs.query lacks (jobTimeoutMs, destination, ...) silently switch the client to
+            // jobs.insert; keep to the fast path.
+            useLegacySql: false,
+            ...(options.maxResults ? { maxResults: options.maxResults } : {}),
+          }),
+        site,
       );
       const rows = (result[0] ?? []) as Record<string, unknown>[];
       return {

@@ -8,6 +8,7 @@ import {
 import type { Clock } from '../core/clock.js';
 import { PermanentError } from '../core/errors.js';
 import { bounded } from './errors.js';
+import type { GcpCallSite } from './explain.js';
 import {
   type RunExecution,
   type RunJob,
@@ -85,6 +86,8 @@ export function createCloudRunAdapter(
     readonly region: string;
     readonly timeoutMs: number;
     readonly clock: Clock;
+    /** Names the host and project in errors; the role is chosen per call. */
+    readonly site?: Omit<GcpCallSite, 'role'>;
   },
 ): CloudRunAdapter {
   const parent = `projects/${settings.project}/locations/${settings.region}`;
@@ -109,7 +112,12 @@ export function createCloudRunAdapter(
     work: (gaxOptions: GaxCallOptions) => Promise<T>,
   ) => {
     const timeoutMs = options?.timeoutMs ?? settings.timeoutMs;
-    return bounded(`cloud run ${what}`, timeoutMs, options?.signal, () => work(gax(timeoutMs)));
+    // Reads need the viewer role; runs and updates the developer role on that resource.
+    const role = /^(get|list) /.test(what)
+      ? 'roles/run.viewer'
+      : 'roles/run.developer and roles/iam.serviceAccountUser on the service or job';
+    const site = settings.site ? { ...settings.site, role } : undefined;
+    return bounded(`cloud run ${what}`, timeoutMs, options?.signal, () => work(gax(timeoutMs)), site);
   };
   const rawService = (service: string, options?: CallOptions) =>
     call(

@@ -1,4 +1,5 @@
 import { PermanentError, TransientError, type VigilError } from '../core/errors.js';
+import { explainFailure, failureKind, type GcpCallSite } from './explain.js';
 
 /**
  * Classifies a failure of a Google API call. The clients' own retries are off, so this is where
@@ -14,6 +15,7 @@ const TRANSIENT_NETWORK = new Set([
   'EAI_AGAIN',
   'ENETUNREACH',
   'EHOSTUNREACH',
+  'ENOTFOUND',
   'UND_ERR_SOCKET',
 ]);
 
@@ -21,8 +23,35 @@ const TRANSIENT_NETWORK = new Set([
 const TRANSIENT_RPC = new Set([4, 8, 10, 13, 14]); // DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, ABORTED, INTERNAL, UNAVAILABLE
 const RPC_TO_HTTP: Readonly<Record<number, number>> = { 3: 400, 5: 404, 6: 409, 7: 403, 9: 400, 16: 401 };
 
-export function classifyGcpError(error: unknown, what: string): VigilError {
+export function classifyGcpError(error: unknown, what: string, site?: GcpCallSite): VigilError {
   if (error instanceof TransientError || error instanceof PermanentError) return error;
+  const classified = classifyRaw(error, what);
+  if (!site) return classified;
+  const status = (error as { code?: unknown } | null)?.code;
+  const kind = failureKind(
+    networkCode(error) ?? tlsCode(error),
+    typeof status === 'number' && status >= 100
+      ? status
+      : status === 7
+        ? 403
+        : status === 16
+          ? 401
+          : undefined,
+    errorText(error),
+  );
+  if (!kind) return classified;
+  // Missing credentials will not appear by retrying; everything else keeps its class.
+  const Kind =
+    kind === 'no-credentials'
+      ? PermanentError
+      : classified instanceof TransientError
+        ? TransientError
+        : PermanentError;
+  const code = kind === 'no-credentials' ? 'gcp-no-credentials' : classified.code;
+  return new Kind(`${classified.message} — ${explainFailure(kind, site)}`, { cause: error, code });
+}
+
+function classifyRaw(error: unknown, what: string): VigilError {
   const network = networkCode(error);
   if (network) return new TransientError(`${what}: ${network}`, { cause: error, code: 'gcp-unreachable' });
   if (isTimeout(error))
@@ -63,6 +92,26 @@ function networkCode(error: unknown): string | undefined {
   return undefined;
 }
 
+/** A TLS failure's code (CERT_HAS_EXPIRED, SELF_SIGNED_CERT_IN_CHAIN, ...) anywhere in the cause chain. */
+function tlsCode(error: unknown): string | undefined {
+  for (let current = error, depth = 0; current && depth < 5; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && /CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_VERIFY/.test(code)) return code;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+/** Every message in the cause chain, for matching. */
+function errorText(error: unknown): string {
+  const parts: string[] = [];
+  for (let current = error, depth = 0; current && depth < 5; depth++) {
+    parts.push(current instanceof Error ? current.message : String(current));
+    current = (current as { cause?: unknown }).cause;
+  }
+  return parts.join(' | ');
+}
+
 function isTimeout(error: unknown): boolean {
   const name = (error as { name?: unknown } | null)?.name;
   return name === 'TimeoutError' || name === 'AbortError';
@@ -82,6 +131,7 @@ export async function bounded<T>(
   timeoutMs: number,
   signal: AbortSignal | undefined,
   work: () => Promise<T>,
+  site?: GcpCallSite,
 ): Promise<T> {
   const deadline = signal
     ? AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)])
@@ -105,7 +155,16 @@ export async function bounded<T>(
   try {
     return await Promise.race([work(), aborted]);
   } catch (error) {
-    throw classifyGcpError(error, what);
+    if (
+      site?.credentialsMissing &&
+      !(error instanceof TransientError && deadline.aborted) &&
+      (await site.credentialsMissing())
+    )
+      throw new PermanentError(`${what}: ${explainFailure('no-credentials', site)}`, {
+        cause: error,
+        code: 'gcp-no-credentials',
+      });
+    throw classifyGcpError(error, what, site);
   } finally {
     if (onAbort) deadline.removeEventListener('abort', onAbort);
   }

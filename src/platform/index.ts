@@ -1,14 +1,16 @@
 import { BigQuery } from '@google-cloud/bigquery';
 import { ExecutionsClient, JobsClient, RevisionsClient, ServicesClient } from '@google-cloud/run';
-import { PassThroughClient } from 'google-auth-library';
+import { GoogleAuth, PassThroughClient } from 'google-auth-library';
 import { type Clock, systemClock } from '../core/clock.js';
-import { ConfigError } from '../core/errors.js';
+import { ConfigError, errorMessage } from '../core/errors.js';
 import { type BigQueryAdapter, createBigQueryAdapter } from './bigquery.js';
 import { type CloudRunAdapter, createCloudRunAdapter } from './cloud-run.js';
+import { NO_CREDENTIALS } from './explain.js';
 
 export type { BigQueryAdapter, Cell, QueryOptions, QueryParam, QueryResult, Row } from './bigquery.js';
 export type { CallOptions, CloudRunAdapter } from './cloud-run.js';
 export { classifyGcpError } from './errors.js';
+export type { GcpCallSite } from './explain.js';
 export type {
   RunExecution,
   RunJob,
@@ -64,6 +66,7 @@ export function createGcpClients(options: GcpClientOptions): GcpClients {
   const runOptions = target
     ? { fallback: true, apiEndpoint: target.host, port: target.port, protocol: target.protocol, authClient }
     : {};
+  const credentialsMissing = target ? undefined : credentialsProbe();
   const runClients = {
     services: new ServicesClient(runOptions),
     revisions: new RevisionsClient(runOptions),
@@ -72,18 +75,44 @@ export function createGcpClients(options: GcpClientOptions): GcpClients {
   };
   let closed: Promise<void> | undefined;
   return {
-    bigquery: createBigQueryAdapter(bigquery, timeoutMs),
+    bigquery: createBigQueryAdapter(bigquery, timeoutMs, {
+      api: 'BigQuery',
+      host: target?.origin ?? 'bigquery.googleapis.com',
+      project: options.project,
+      role: 'roles/bigquery.jobUser on the project and roles/bigquery.dataViewer on the datasets it reads',
+      ...(credentialsMissing ? { credentialsMissing } : {}),
+    }),
     run: createCloudRunAdapter(runClients, {
       project: options.project,
       region: options.region,
       timeoutMs,
       clock: options.clock ?? systemClock,
+      site: {
+        api: 'Cloud Run',
+        host: target?.origin ?? 'run.googleapis.com',
+        project: options.project,
+        ...(credentialsMissing ? { credentialsMissing } : {}),
+      },
     }),
     endpoint: target?.origin,
     close() {
       closed ??= Promise.all(Object.values(runClients).map((client) => client.close())).then(() => undefined);
       return closed;
     },
+  };
+}
+
+/** Looks for Application Default Credentials once, on the first failed call, and remembers. */
+function credentialsProbe(): () => Promise<boolean> {
+  let answer: Promise<boolean> | undefined;
+  return () => {
+    answer ??= new GoogleAuth({ scopes: ['https://www.googleapis.com/auth/cloud-platform'] })
+      .getClient()
+      .then(
+        () => false,
+        (error: unknown) => NO_CREDENTIALS.test(errorMessage(error)),
+      );
+    return answer;
   };
 }
 

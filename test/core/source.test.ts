@@ -25,6 +25,12 @@ describe('located YAML: aliases', () => {
     expect(doc.syntaxErrors[0]).toContain(expected);
   });
 
+  it('refuses a mapping used as a key (yaml would stringify it with a process warning)', () => {
+    expect(parseLocatedYaml('a: 1\n? [x, y]\n: 2\n', 'v.yaml').syntaxErrors).toEqual([
+      'v.yaml:2 a key must be a plain value, not a mapping or list',
+    ]);
+  });
+
   it('refuses more aliases than the limit (a billion laughs stays small)', () => {
     const aliases = Array.from({ length: MAX_ALIASES + 5 }, (_, i) => `k${i}: *a`).join('\n');
     const doc = parseLocatedYaml(`a: &a [1, 2]\n${aliases}\n`, 'v.yaml');
