@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import type { AuditRecord } from './audit/chain.js';
 import { AuditLog } from './audit/log.js';
 import type { Config } from './config.js';
+import { ControlStore } from './controls/store.js';
 import type { Clock } from './core/clock.js';
 import { errorMessage, PermanentError } from './core/errors.js';
 import { CleanupStack } from './core/lifecycle.js';
@@ -204,12 +205,13 @@ export class Daemon {
     const announce = (event: NotifyEvent) => this.notify(event);
     const approvals = new ApprovalStore(redis, redisKeys(this.config.redis.key_prefix), this.deps.clock);
     const evidence = new EvidenceStore(redis, redisKeys(this.config.redis.key_prefix));
+    const controls = new ControlStore(redis, redisKeys(this.config.redis.key_prefix), this.deps.clock);
     // Verification re-runs a collector through the very tick the scheduler runs (bound below).
     let tick: (collectorId: string, jobId: string) => Promise<TickReport> = () =>
       Promise.reject(new Error('collection not started'));
     const verification = { evidence, recollect: (id: string) => tick(id, `verify-${id}`) };
     const remediation = this.policy
-      ? this.startRemediation(collection, { counters, approvals, audit, announce, verification })
+      ? this.startRemediation(collection, { counters, approvals, audit, announce, verification, controls })
       : undefined;
     const policyStage = createPolicyStage({
       policy: () => this.policy?.current(),
@@ -221,6 +223,7 @@ export class Daemon {
       announce,
       approvals,
       evidence,
+      controls,
       ...(remediation
         ? {
             onDecisions: createDispatcher({
@@ -291,6 +294,7 @@ export class Daemon {
       audit: { append(record: AuditRecord): Promise<unknown> };
       announce: (event: NotifyEvent) => unknown;
       verification: VerificationDeps;
+      controls: ControlStore;
     },
   ): RemediationWorker {
     const worker = new RemediationWorker(

@@ -18,6 +18,16 @@ export type NotifyEvent =
     }
   /** An edit of the policy file was rejected; the last good policy stays in force. */
   | { readonly type: 'policy-rejected'; readonly file: string; readonly problems: readonly string[] }
+  /**
+   * A run-time control changed: a hold placed by vigil (`escalation`: a human must look) or a
+   * human's pause, resume, silence or hold clear (`info`).
+   */
+  | {
+      readonly type: 'control';
+      readonly severity: 'escalation' | 'info';
+      readonly action: string;
+      readonly text: string;
+    }
   /** A step of an automatic remediation (see RemediationStage). */
   | {
       readonly type: 'remediation';

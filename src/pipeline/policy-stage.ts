@@ -1,4 +1,5 @@
 import type { AuditRecord } from '../audit/chain.js';
+import type { ControlStore } from '../controls/store.js';
 import type { Clock } from '../core/clock.js';
 import { errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
@@ -30,6 +31,8 @@ export interface PolicyStageDeps {
     decisions: readonly Decision[],
     collector: string | undefined,
   ) => Promise<void>;
+  /** Run-time controls (pause, holds, silences, do-not-deploy memory), read with the counters. */
+  readonly controls?: ControlStore;
   /** Where the series a remediation should fix are remembered for its verification. */
   readonly evidence?: EvidenceStore;
   /** Where decisions are recorded (the replica's audit log); rejects when it cannot record. */
@@ -69,8 +72,10 @@ export function createPolicyStage(deps: PolicyStageDeps): PolicyStage {
       try {
         const counters = await deps.counters.read(candidatesFor(finding, snapshot));
         approval = await deps.approvals?.granted(finding.id);
+        const controls = await deps.controls?.read();
         decisions = evaluate(finding, snapshot, deps.clock.now(), counters, {
           approved: approval !== undefined,
+          ...(controls ? { controls } : {}),
         });
       } catch (error) {
         // Without counters no gate can be trusted: fail closed, retry at the next tick.

@@ -2,6 +2,8 @@ import { DelayedError, type Job, Queue, UnrecoverableError, Worker } from 'bullm
 import type { Redis } from 'ioredis';
 import type { AuditRecord } from '../audit/chain.js';
 import type { PlatformAccess } from '../collectors/types.js';
+import type { ControlStore } from '../controls/store.js';
+import type { Hold } from '../controls/types.js';
 import type { Clock } from '../core/clock.js';
 import { errorMessage, isVigilError, TransientError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
@@ -64,6 +66,8 @@ export interface RemediationWorkerDeps {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly metrics: MetricsRegistry;
+  /** Run-time controls: re-checked before every run; holds are placed here. */
+  readonly controls?: ControlStore;
   /** Re-collection of the triggering series (verification by the metric); platform checks only without it. */
   readonly verification?: VerificationDeps;
 }
@@ -250,6 +254,14 @@ export class RemediationWorker {
     const kind = isVigilError(error) ? error.kind : 'unknown';
     const detail = `${errorMessage(error)} (${kind}; ${streak} failure${streak === 1 ? '' : 's'} in a row${breaker.opened ? '; breaker open' : ''})`;
     await this.report('failed', findingId, plan, detail, logger);
+    const max = settings.max_consecutive_failures;
+    if (streak >= max) {
+      await this.placeHold(
+        plan,
+        settings,
+        `${streak} failures in a row (max_consecutive_failures: ${max}), last: ${errorMessage(error)}`,
+      );
+    }
   }
 
   /** The delayed check of a finished run (verification.ts); this worker reports its verdicts. */
@@ -298,9 +310,30 @@ export class RemediationWorker {
     }
   }
 
-  /** Stops automatic runs on (kind, target) until a human looks (the failures gate). */
-  private async escalate(plan: RemediationPlan, settings: RemediationSettings, _why: string): Promise<void> {
+  /**
+   * Stops automatic runs on (kind, target): the failure streak at its maximum (the failures gate)
+   * and a hold for `hold_for` with the reason (the hold gate), audited and announced as an escalation.
+   */
+  private async escalate(plan: RemediationPlan, settings: RemediationSettings, why: string): Promise<void> {
     await this.deps.counters.escalate(plan.kind, plan.target, settings.max_consecutive_failures);
+    await this.placeHold(plan, settings, why);
+  }
+
+  private async placeHold(plan: RemediationPlan, settings: RemediationSettings, why: string): Promise<void> {
+    if (!this.deps.controls) return;
+    const now = this.deps.clock.now();
+    const hold: Hold = {
+      kind: plan.kind,
+      target: plan.target,
+      since: now,
+      until: now + settings.hold_for,
+      by: 'vigil',
+      reason: why,
+    };
+    await this.deps.controls.hold(hold);
+    const text = `${plan.kind}/${plan.target} held until ${new Date(hold.until).toISOString()}: ${why}; clear with: vigil hold clear ${plan.kind} ${plan.target} --as NAME --reason TEXT`;
+    await this.deps.audit.append({ event: 'hold-placed', plan: hold, reason: text });
+    this.deps.announce({ type: 'control', severity: 'escalation', action: 'hold-placed', text });
   }
 
   /** Audits (awaited), counts, logs and announces one step. */

@@ -1,8 +1,10 @@
+import type { ControlStore } from '../controls/store.js';
+import { NO_CONTROLS } from '../controls/types.js';
 import type { Clock } from '../core/clock.js';
 import type { Decision, Finding } from '../core/types.js';
 import type { ApprovalStore } from '../policies/approvals.js';
 import type { ClaimResult, CounterStore } from '../policies/counters.js';
-import { candidatesFor, evaluate } from '../policies/evaluate.js';
+import { candidatesFor, type EvaluateOptions, evaluate } from '../policies/evaluate.js';
 import { type Counters, counterKey, type PolicySnapshot, settingsOf } from '../policies/types.js';
 import type { RemediationPlan } from '../remediations/types.js';
 
@@ -21,6 +23,8 @@ export type ClaimVerdict =
 export interface RunClaimDeps {
   readonly counters: CounterStore;
   readonly approvals?: ApprovalStore | undefined;
+  /** Run-time controls (pause, holds, silences, do-not-deploy memory): checked again before every run. */
+  readonly controls?: ControlStore | undefined;
   readonly clock: Clock;
 }
 
@@ -44,12 +48,13 @@ export async function claimRun(
 ): Promise<ClaimVerdict> {
   const { finding, plan, runId } = request;
   const approved = (await deps.approvals?.granted(finding.id)) !== undefined;
+  const controls = (await deps.controls?.read()) ?? NO_CONTROLS;
   const live = await deps.counters.read(candidatesFor(finding, snapshot));
   const retry = await deps.counters.claimed(plan.kind, plan.target, runId);
   const now = deps.clock.now();
   const stale = staleReason(
     request,
-    decide(request, snapshot, now, retry ? withoutOwnRun(live, plan) : live, approved),
+    decide(request, snapshot, now, retry ? withoutOwnRun(live, plan) : live, { approved, controls }),
   );
   if (stale) return { status: 'skip', reason: stale };
   const settings = settingsOf(snapshot, plan.kind);
@@ -63,7 +68,7 @@ export async function claimRun(
   );
   if (claim.status === 'busy') return { status: 'busy', running: claim.running };
   if (claim.status === 'refused')
-    return { status: 'skip', reason: refusal(request, snapshot, claim, approved) };
+    return { status: 'skip', reason: refusal(request, snapshot, claim, { approved, controls }) };
   return { status: 'claimed', runId };
 }
 
@@ -72,9 +77,9 @@ function decide(
   snapshot: PolicySnapshot,
   now: number,
   counters: Counters,
-  approved: boolean,
+  options: EvaluateOptions,
 ): Decision | undefined {
-  return evaluate(request.finding, snapshot, now, counters, { approved }).find(
+  return evaluate(request.finding, snapshot, now, counters, options).find(
     (d) => d.ruleId === request.ruleId && d.target === request.plan.target,
   );
 }
@@ -90,7 +95,7 @@ function refusal(
   request: RunRequest,
   snapshot: PolicySnapshot,
   claim: ClaimResult,
-  approved: boolean,
+  options: EvaluateOptions,
 ): string {
   const { plan } = request;
   const counters: Counters = {
@@ -98,7 +103,7 @@ function refusal(
     kinds: { [plan.kind]: claim.kindCounters },
   };
   return (
-    staleReason(request, decide(request, snapshot, claim.at, counters, approved)) ??
+    staleReason(request, decide(request, snapshot, claim.at, counters, options)) ??
     `skip: a limit of ${plan.kind}/${plan.target} was reached at claim time`
   );
 }

@@ -1,3 +1,4 @@
+import { NO_CONTROLS, type RuntimeControls } from '../controls/types.js';
 import type { Decision, Finding, GateTrailEntry } from '../core/types.js';
 import { remediationRegistry } from '../remediations/index.js';
 import { GATES } from './gates/index.js';
@@ -16,6 +17,8 @@ import {
 export interface EvaluateOptions {
   /** A human approved this remediation; the worker re-evaluates with it after `vigil approve`. */
   readonly approved?: boolean;
+  /** Run-time controls from Redis (pause, holds, silences, do-not-deploy memory); none when omitted. */
+  readonly controls?: RuntimeControls;
 }
 
 /** A rule that matched a finding, with its rendered candidate or why rendering failed. */
@@ -95,7 +98,7 @@ export function evaluate(
         gates: [],
       };
     }
-    return decide(finding, snapshot, now, counters, match.candidate, options.approved === true);
+    return decide(finding, snapshot, now, counters, match.candidate, options);
   });
 }
 
@@ -105,7 +108,7 @@ function decide(
   now: number,
   counters: Counters,
   candidate: Candidate,
-  approved: boolean,
+  options: EvaluateOptions,
 ): Decision {
   const context: GateContext = {
     finding,
@@ -115,7 +118,8 @@ function decide(
     now,
     counters: counters.targets[counterKey(candidate.kind, candidate.target)],
     kindCounters: counters.kinds[candidate.kind],
-    approved,
+    approved: options.approved === true,
+    controls: options.controls ?? NO_CONTROLS,
   };
   const base = {
     ruleId: candidate.rule.id,

@@ -118,6 +118,40 @@ describe('verification by the metric', () => {
     expect(counters.targets['run-job|grading-backfill']?.consecutiveFailures).toBe(2);
   });
 
+  it('an ineffective run holds the target (audited, announced); the next finding on it is skip: held', async () => {
+    const snapshot = backfillPolicy();
+    const loop = await closedLoop({ sandbox, gcp, env, dir, policy: () => snapshot });
+    stops.push(() => loop.stop());
+    const report = await loop.tick('grading-completeness');
+    loop.worker.start();
+    await waitFor(
+      'the hold',
+      async () => ((await loop.controls.holds()).length > 0 ? true : undefined),
+      30_000,
+    );
+    const ensemble = report.findings.find((f) => f.labels.model === 'ensemble_v1');
+    if (!ensemble) throw new Error('precondition: an ensemble_v1 finding');
+
+    // A new episode on the same series, a day later: the policy decides again, and the hold says no.
+    loop.clock.set(loop.clock.now() + 86_400_000 - 60_000);
+    await loop.stage([{ ...ensemble, id: 'f-second', since: ensemble.since + 86_400_000, state: 'raised' }]);
+    const entries = await loop.entries();
+
+    const [hold] = await loop.controls.holds();
+    expect(hold).toMatchObject({ kind: 'run-job', target: 'grading-backfill', by: 'vigil' });
+    expect(hold?.reason).toContain('did not fix grading_completeness{model="ensemble_v1"}');
+    expect(hold?.until).toBe((hold?.since ?? 0) + 86_400_000);
+    expect(entries.filter((entry) => entry.event === 'hold-placed')).toHaveLength(1);
+    expect(loop.announced).toContainEqual(
+      expect.objectContaining({ type: 'control', severity: 'escalation', action: 'hold-placed' }),
+    );
+    const second = entries.find((entry) => entry.event === 'decision' && entry.findingId === 'f-second');
+    expect(second?.outcome).toBe('skip');
+    expect(second?.reason).toMatch(
+      /^held since .* because run grading-backfill .* did not fix grading_completeness\{model="ensemble_v1"\} \(by vigil, until /,
+    );
+  });
+
   it('improved_by: a series that won back enough of its distance to the baseline counts as recovered', async () => {
     // ensemble_v1 stays at 4.2: it wins back nothing, so even a 1% bar is not met.
     const snapshot = backfillPolicy(', recovery: { within: 600ms, improved_by: 1% }');

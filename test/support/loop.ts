@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import pino from 'pino';
 import { AuditLog } from '../../src/audit/log.js';
+import { ControlStore } from '../../src/controls/store.js';
 import { ManualClock } from '../../src/core/clock.js';
 import { createMetricsRegistry } from '../../src/core/metrics.js';
 import type { AuditEntry } from '../../src/core/types.js';
@@ -42,6 +43,7 @@ export async function closedLoop(options: {
   const logger = pino({ level: 'silent' });
   const metrics = createMetricsRegistry({ processMetrics: false });
   const evidence = new EvidenceStore(env.redis, env.keys);
+  const controls = new ControlStore(env.redis, env.keys, clock);
   let tick: (id: string) => Promise<TickReport> = () => Promise.reject(new Error('not built'));
   const worker = new RemediationWorker(
     {
@@ -65,6 +67,7 @@ export async function closedLoop(options: {
       logger,
       metrics,
       verification: { evidence, recollect: (id) => tick(id) },
+      controls,
     },
   );
   const stage = createPolicyStage({
@@ -76,6 +79,7 @@ export async function closedLoop(options: {
     audit,
     announce,
     evidence,
+    controls,
     onDecisions: createDispatcher({ queue: worker.queue, audit, logger }),
   });
   const collection = await seedCollection({
@@ -96,8 +100,10 @@ export async function closedLoop(options: {
   return {
     worker,
     tick,
+    stage,
     clock,
     counters,
+    controls,
     announced,
     entries,
     auditFile: audit.file,

@@ -79,5 +79,6 @@ function subject(event: NotifyEvent): Record<string, string> {
     return { event: event.type, findingId: event.finding.id, state: event.finding.state };
   if (event.type === 'remediation')
     return { event: event.type, findingId: event.findingId, stage: event.stage };
+  if (event.type === 'control') return { event: event.type, action: event.action };
   return { event: event.type, file: event.file };
 }

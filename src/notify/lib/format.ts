@@ -7,6 +7,8 @@ import type { NotifyEvent } from '../types.js';
  * so a message is tested by its text.
  */
 export function renderText(event: NotifyEvent): string {
+  if (event.type === 'control')
+    return `${event.severity === 'escalation' ? 'ESCALATION ' : ''}${event.action}: ${event.text}`;
   if (event.type === 'remediation') {
     return `remediation ${event.stage}: ${event.plan.description}: ${event.detail} (finding ${event.findingId})`;
   }
@@ -53,6 +55,10 @@ const STAGE_ICONS: Record<string, string> = {
 };
 
 function renderSlackLines(event: NotifyEvent): string[] {
+  if (event.type === 'control') {
+    const icon = event.severity === 'escalation' ? ':sos:' : ':information_source:';
+    return [`${icon} *${event.action}*`, slackEscape(event.text)];
+  }
   if (event.type === 'remediation') {
     return [
       `${STAGE_ICONS[event.stage] ?? ''} remediation *${event.stage}*: ${slackEscape(event.plan.description)}`,

@@ -3,6 +3,7 @@ import { breakerGate } from './breaker.js';
 import { cooldownGate } from './cooldown.js';
 import { failuresGate } from './failures.js';
 import { freezeGate } from './freeze.js';
+import { holdGate } from './hold.js';
 import { killSwitchGate } from './kill-switch.js';
 import { maintenanceGate } from './maintenance.js';
 import { modeGate } from './mode.js';
@@ -11,7 +12,7 @@ import { rateLimitGate } from './rate-limit.js';
 import type { Gate } from './types.js';
 
 /**
- * The fixed gate order. Human intent first (kill switch, override, maintenance, freeze,
+ * The fixed gate order. Human intent first (kill switch, override, maintenance, freeze, hold,
  * approval), then the safety counters (cooldown, rate limit, breaker, failures), then the mode
  * cap, so dry-run reflects every other gate. The first non-pass result decides.
  */
@@ -20,6 +21,7 @@ export const GATES: readonly Gate[] = [
   overrideGate,
   maintenanceGate,
   freezeGate,
+  holdGate,
   approvalGate,
   cooldownGate,
   rateLimitGate,

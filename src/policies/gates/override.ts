@@ -1,3 +1,4 @@
+import type { Silence } from '../../controls/types.js';
 import { matchesAll } from '../matchers.js';
 import { formatTime } from '../time.js';
 import type { Candidate, CompiledOverride, OverrideState } from '../types.js';
@@ -26,8 +27,8 @@ export function overrideSelects(
 export const overrideGate: Gate = {
   name: 'override',
   check(context) {
-    const selecting = context.snapshot.overrides.filter((o) =>
-      overrideSelects(o, context.candidate, context),
+    const selecting = [...context.snapshot.overrides, ...context.controls.silences.map(asOverride)].filter(
+      (o) => overrideSelects(o, context.candidate, context),
     );
     const active = selecting.find((o) => overrideState(o, context.now) === 'active');
     if (active) return applyOverride(active, context);
@@ -42,6 +43,22 @@ export const overrideGate: Gate = {
     return pass(`override ${other.id} ${when}`);
   },
 };
+
+/** A run-time silence (`vigil silence add`) is an override with effect `off`. */
+export function asOverride(silence: Silence): CompiledOverride {
+  return {
+    id: `silence ${silence.id}`,
+    line: 0,
+    remediation: silence.kind,
+    target: silence.target,
+    labels: [],
+    effect: 'off',
+    startsAt: silence.startsAt,
+    endsAt: silence.endsAt,
+    createdBy: silence.createdBy,
+    reason: silence.reason,
+  };
+}
 
 function applyOverride(override: CompiledOverride, context: GateContext): GateResult {
   const who = `override ${override.id} by ${override.createdBy} until ${formatTime(override.endsAt, context.now)}`;

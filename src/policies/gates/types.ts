@@ -1,3 +1,4 @@
+import type { RuntimeControls } from '../../controls/types.js';
 import type { Finding } from '../../core/types.js';
 import type { Mode, RemediationSettings } from '../schema.js';
 import type { Candidate, KindCounters, PolicySnapshot, TargetCounters } from '../types.js';
@@ -8,6 +9,7 @@ export type GateName =
   | 'override'
   | 'maintenance'
   | 'freeze'
+  | 'hold'
   | 'approval'
   | 'cooldown'
   | 'rate-limit'
@@ -35,6 +37,8 @@ export interface GateContext {
   readonly kindCounters: KindCounters | undefined;
   /** True when a human approved this remediation (`vigil approve`); the worker re-checks with it. */
   readonly approved: boolean;
+  /** Run-time controls (pause, holds, silences, do-not-deploy memory), read from Redis with the counters. */
+  readonly controls: RuntimeControls;
 }
 
 /**
