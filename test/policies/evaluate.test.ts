@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { NO_CONTROLS, type RuntimeControls } from '../../src/controls/types.js';
 import { ManualClock } from '../../src/core/clock.js';
 import { evaluate, formatDecision } from '../../src/policies/evaluate.js';
 import type { TargetCounters } from '../../src/policies/types.js';
@@ -9,6 +10,7 @@ type Condition =
   | 'override'
   | 'maintenance'
   | 'freeze'
+  | 'hold'
   | 'approval'
   | 'cooldown'
   | 'rate'
@@ -71,11 +73,28 @@ function countersWith(conditions: ReadonlySet<Condition>): Partial<TargetCounter
   };
 }
 
+/** Run-time controls in Redis: a hold vigil placed on the target after an ineffective run. */
+function controlsWith(conditions: ReadonlySet<Condition>): RuntimeControls {
+  if (!conditions.has('hold')) return NO_CONTROLS;
+  const hold = {
+    kind: 'redeploy-service',
+    target: 'nba-phase4',
+    since: at('2026-02-03T13:30:00Z'),
+    until: at('2026-02-04T13:30:00Z'),
+    by: 'vigil',
+    reason: 'the redeploy did not fix deploy_drift_commits_behind',
+  };
+  return { ...NO_CONTROLS, holds: { 'redeploy-service|nba-phase4': hold } };
+}
+
 function decide(conditions: Condition[], options: { approved?: boolean } = {}) {
   const set = new Set(conditions);
   const snapshot = policyWith(set);
   const f = finding();
-  return evaluate(f, snapshot, NOW, countersFor(f, snapshot, countersWith(set)), options);
+  return evaluate(f, snapshot, NOW, countersFor(f, snapshot, countersWith(set)), {
+    ...options,
+    controls: controlsWith(set),
+  });
 }
 
 const ORDER: [Condition, string][] = [
@@ -83,6 +102,7 @@ const ORDER: [Condition, string][] = [
   ['override', 'override'],
   ['maintenance', 'maintenance'],
   ['freeze', 'freeze'],
+  ['hold', 'hold'],
   ['approval', 'approval'],
   ['cooldown', 'cooldown'],
   ['rate', 'rate-limit'],
@@ -106,6 +126,10 @@ describe('evaluate: each gate alone', () => {
     [
       'freeze',
       'skip: deploy freeze: nba-phase4 must not roll to 6f195068aa (do_not_deploy by bob: rolled back) [rule redeploy-drifted]',
+    ],
+    [
+      'hold',
+      'skip: held since 13:30 because the redeploy did not fix deploy_drift_commits_behind (by vigil, until 2026-02-04 13:30; vigil hold clear redeploy-service nba-phase4 --as NAME --reason TEXT) [rule redeploy-drifted]',
     ],
     [
       'approval',
