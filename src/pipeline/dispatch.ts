@@ -7,8 +7,8 @@ import type { RemediationQueue } from './remediation-queue.js';
 
 /**
  * Turns `act` decisions into remediation jobs: the remediation's exact plan for the finding, then
- * the queue (deduplicated by plan). Every tick re-decides ongoing findings, so most calls find the
- * job already there; only new jobs, refusals and impossible plans are audited.
+ * the queue (deduplicated by plan). Every `act` ends in the audit with what became of it: queued,
+ * joined the plan's existing job (`deduplicated: joined job J`), refused (queue full) or impossible.
  */
 export function createDispatcher(deps: {
   readonly queue: RemediationQueue;
@@ -43,7 +43,18 @@ export function createDispatcher(deps: {
             event: 'enqueued',
             findingId: finding.id,
             plan,
-            reason: `job ${result.jobId}`,
+            reason:
+              result.again === undefined
+                ? `job ${result.jobId}`
+                : `job ${result.jobId} again (its previous job failed: ${result.again})`,
+          });
+        } else if (result.status === 'duplicate') {
+          // Every `act` gets an outcome in the audit: this one joined the plan's job.
+          await record(deps, {
+            event: 'deduplicated',
+            findingId: finding.id,
+            plan,
+            reason: `deduplicated: joined job ${result.jobId} (${result.state})`,
           });
         } else if (result.status === 'full') {
           await record(deps, {
@@ -66,6 +77,7 @@ async function record(
 ): Promise<void> {
   const fields = { findingId: entry.findingId, event: entry.event, reason: entry.reason };
   if (entry.event === 'enqueued') deps.logger.info(fields, 'remediation queued');
+  else if (entry.event === 'deduplicated') deps.logger.debug(fields, 'remediation joined its job');
   else deps.logger.warn(fields, 'remediation not queued');
   try {
     await deps.audit.append(entry);

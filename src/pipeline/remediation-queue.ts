@@ -1,9 +1,11 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
 import { canonicalJson } from '../audit/chain.js';
 import { TransientError } from '../core/errors.js';
 import type { Finding } from '../core/types.js';
 import type { RemediationPlan } from '../remediations/types.js';
+import type { RedisKeys } from '../store/keys.js';
 import type { Evidence } from './evidence.js';
 
 /**
@@ -20,6 +22,8 @@ export interface RemediationJobData {
   readonly plan: RemediationPlan;
   /** The collector that produced the finding's series (re-run by the verification). */
   readonly collector?: string;
+  /** Set by `enqueue`: tells the replica that added the job from one that raced it. */
+  readonly token?: string;
 }
 
 export interface VerificationJobData {
@@ -31,8 +35,14 @@ export interface VerificationJobData {
 }
 
 export type EnqueueResult =
-  | { readonly status: 'enqueued' | 'duplicate'; readonly jobId: string }
+  /** `again`: the plan's previous job had failed terminally (why, in `previous`); this is a new run. */
+  | { readonly status: 'enqueued'; readonly jobId: string; readonly again?: string }
+  /** The same plan's job is queued, running or done (`state`), or another replica added it just now. */
+  | { readonly status: 'duplicate'; readonly jobId: string; readonly state: string }
   | { readonly status: 'full'; readonly jobId: string; readonly queued: number };
+
+/** How long one replica holds the right to queue a failed plan again (the others join its job). */
+const REQUEUE_LOCK_MS = 60_000;
 
 export interface RemediationQueueSettings {
   /** Attempts per remediation job (transient failures are retried with exponential backoff). */
@@ -54,23 +64,55 @@ export class RemediationQueue {
   constructor(
     readonly queue: Queue,
     private readonly settings: RemediationQueueSettings,
+    /** Where replicas agree on who queues a failed plan again (the queue's own Redis and namespace). */
+    private readonly store: { readonly redis: Redis; readonly keys: RedisKeys },
   ) {}
 
-  /** Adds the job unless the same plan is already queued, running or recently done, or the queue is full. */
+  /**
+   * Adds the job unless the same plan is already queued, running or done, or the queue is full. A
+   * plan whose job failed terminally is queued again (its failed job removed): the policy has just
+   * decided to act again, and a failed job must not block the plan silently. Exactly one caller
+   * gets `enqueued` for one job, however many replicas decide at once: BullMQ keeps the first job
+   * of an id, and the caller whose token the stored job carries is the one that added it.
+   */
   async enqueue(data: RemediationJobData): Promise<EnqueueResult> {
     const jobId = remediationJobId(data.plan);
-    if (await this.bounded(this.queue.getJob(jobId))) return { status: 'duplicate', jobId };
+    const existing = await this.bounded(this.queue.getJob(jobId));
+    let again: string | undefined;
+    if (existing) {
+      const state = await this.bounded(existing.getState());
+      if (state !== 'failed') return { status: 'duplicate', jobId, state };
+      if (!(await this.takeOver(jobId, existing.timestamp)))
+        return { status: 'duplicate', jobId, state: 'queued again' };
+      again = existing.failedReason || 'failed';
+      await this.bounded(existing.remove());
+    }
     const counts = await this.bounded(this.queue.getJobCounts('waiting', 'delayed', 'prioritized'));
     const queued = Object.values(counts).reduce((sum, count) => sum + count, 0);
     if (queued >= this.settings.maxQueued) return { status: 'full', jobId, queued };
+    const token = randomUUID();
     await this.bounded(
-      this.queue.add('remediate', JSON.parse(JSON.stringify(data)) as RemediationJobData, {
-        jobId,
-        attempts: this.settings.attempts,
-        backoff: { type: 'exponential', delay: this.settings.backoffMs },
-      }),
+      this.queue.add(
+        'remediate',
+        { ...(JSON.parse(JSON.stringify(data)) as RemediationJobData), token },
+        {
+          jobId,
+          attempts: this.settings.attempts,
+          backoff: { type: 'exponential', delay: this.settings.backoffMs },
+        },
+      ),
     );
-    return { status: 'enqueued', jobId };
+    const stored = await this.bounded(this.queue.getJob(jobId));
+    if ((stored?.data as RemediationJobData | undefined)?.token !== token) {
+      return { status: 'duplicate', jobId, state: stored ? await this.bounded(stored.getState()) : 'gone' };
+    }
+    return { status: 'enqueued', jobId, ...(again === undefined ? {} : { again }) };
+  }
+
+  /** One replica wins the right to queue the failed job of `jobId` (created at `created`) again. */
+  private async takeOver(jobId: string, created: number): Promise<boolean> {
+    const key = this.store.keys.requeueLock(jobId, created);
+    return (await this.bounded(this.store.redis.set(key, '1', 'PX', REQUEUE_LOCK_MS, 'NX'))) === 'OK';
   }
 
   /** The verification of a finished remediation, after `delayMs`; `not-yet` retries every `delayMs`. */

@@ -15,6 +15,7 @@ import type { CounterStore } from '../policies/counters.js';
 import type { RemediationSettings } from '../policies/schema.js';
 import { type PolicySnapshot, settingsOf } from '../policies/types.js';
 import type { ExecuteOutcome, RemediationContext, RemediationPlan } from '../remediations/types.js';
+import { redisKeys } from '../store/keys.js';
 import { bullConnection } from '../store/redis.js';
 import { BreakerSet, type RemediationBreaker } from './breakers.js';
 import { type Evidence, evidenceOf } from './evidence.js';
@@ -100,12 +101,16 @@ export class RemediationWorker {
       },
     });
     queue.on('error', (error) => deps.logger.warn({ error: error.message }, 'remediation queue error'));
-    this.queue = new RemediationQueue(queue, {
-      attempts: settings.attempts,
-      maxQueued: settings.maxQueued,
-      addTimeoutMs: 5_000,
-      backoffMs: settings.backoffMs,
-    });
+    this.queue = new RemediationQueue(
+      queue,
+      {
+        attempts: settings.attempts,
+        maxQueued: settings.maxQueued,
+        addTimeoutMs: 5_000,
+        backoffMs: settings.backoffMs,
+      },
+      { redis: this.connection(), keys: redisKeys(settings.prefix) },
+    );
     this.breakers = new BreakerSet();
     this.outcomes = counter(deps.metrics, {
       name: 'vigil_remediations_total',

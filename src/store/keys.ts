@@ -17,6 +17,7 @@
  * - `policy:running:<kind>`  runs of a kind in progress (`max_concurrent`), by lease end (Redis clock)
  * - `policy:claims:<kt>`     claims not yet committed (run id → previous last-run time), for give-backs
  * - `approval:pending:<findingId>`, `approval:granted:<findingId>`
+ * - `requeue:<jobId>:<created>`  one replica queues a failed plan again
  * - `evidence:<kt>`          series a run on the target should fix (hash series → JSON), for verification
  * - `control:holds`          automatic and human holds (hash `<kt>` → JSON with expiry)
  * - `control:pause`          the fleet-wide pause (JSON, expires with the pause)
@@ -64,6 +65,11 @@ export class RedisKeys {
   /** A policy counter of one (kind, target), or of the whole kind when `target` is undefined. */
   counter(family: CounterFamily, kind: string, target?: string): string {
     return this.key(`policy:${family}:${target === undefined ? kind : `${kind}|${target}`}`);
+  }
+
+  /** Lock on queueing the failed remediation job `jobId` (created at `created`) again. */
+  requeueLock(jobId: string, created: number): string {
+    return this.key(`requeue:${jobId}:${created}`);
   }
 
   approval(state: ApprovalState, findingId: string): string {

@@ -218,7 +218,14 @@ describe('remediation worker', () => {
     r.worker.start();
     await waitFor('verified', async () => (r.stages().includes('verified') ? true : undefined), 20_000);
 
-    expect(await r.events()).toEqual(['enqueued', 'started', 'remediation-executed', 'remediation-verified']);
+    expect(await r.events()).toEqual([
+      'enqueued',
+      'deduplicated',
+      'deduplicated',
+      'started',
+      'remediation-executed',
+      'remediation-verified',
+    ]);
     expect(r.stages()).toEqual(['executed', 'verified']);
     expect(phase4()).toMatchObject({ commits_behind_main: 0, contains_vegas_fix: true });
     expect((await verifyAuditFile(r.auditFile)).problem).toBeUndefined();

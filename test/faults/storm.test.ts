@@ -94,7 +94,11 @@ describe('storm drill: 20 wedged services, two replicas', () => {
     const audit = await AuditLog.open({ dir, replica: 'decider', clock: systemClock });
     const counters = new CounterStore({ redis: connection, keys: redisKeys(NAMESPACE), clock: systemClock });
     const dispatch = createDispatcher({
-      queue: new RemediationQueue(queue, { attempts: 3, maxQueued: 100, addTimeoutMs: 5_000, backoffMs: 50 }),
+      queue: new RemediationQueue(
+        queue,
+        { attempts: 3, maxQueued: 100, addTimeoutMs: 5_000, backoffMs: 50 },
+        { redis: connection, keys: redisKeys(NAMESPACE) },
+      ),
       audit,
       logger: pino({ level: 'silent' }),
     });
