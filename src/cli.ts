@@ -10,6 +10,7 @@ import { registerOnceCommand } from './commands/once.js';
 import { registerPolicyCommand } from './commands/policy.js';
 import { registerRunCommand } from './commands/run.js';
 import { registerSandboxCommand } from './commands/sandbox.js';
+import { registerStatusCommand } from './commands/status.js';
 import { foldMetadataWarnings } from './core/warnings.js';
 
 /** The `vigil` command line. Each command lives in src/commands/ and registers itself here, explicitly. */
@@ -40,5 +41,6 @@ registerPolicyCommand(program);
 registerSandboxCommand(program);
 registerAuditCommand(program);
 registerApproveCommand(program);
+registerStatusCommand(program);
 
 await program.parseAsync(process.argv);

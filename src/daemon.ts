@@ -1,4 +1,5 @@
 import { join, resolve } from 'node:path';
+import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { AuditRecord } from './audit/chain.js';
 import { AuditLog } from './audit/log.js';
@@ -24,6 +25,7 @@ import type { VerificationDeps } from './pipeline/verification.js';
 import { ApprovalStore } from './policies/approvals.js';
 import { CounterStore } from './policies/counters.js';
 import { PolicyWatcher } from './policies/watcher.js';
+import { createStatusParts, type StatusParts } from './status/wire.js';
 import { redisKeys } from './store/keys.js';
 import { createRedis, evictionProblem, pingRedis } from './store/redis.js';
 
@@ -67,6 +69,8 @@ export class Daemon {
   private scheduling: Promise<void> | undefined;
   private schedulerReady = false;
   private readonly shutdown = new AbortController();
+  private status: StatusParts | undefined;
+  private remediationQueue: Queue | undefined;
 
   constructor(
     readonly config: Config,
@@ -99,6 +103,7 @@ export class Daemon {
       logger: logger.child({ component: 'http' }),
       metrics: this.metrics,
       readiness: () => this.readinessChecks,
+      ...(this.status ? { routes: this.status.routes } : {}),
     });
     this.cleanups.push('http', () => this.http?.close());
     this.startPipeline();
@@ -141,6 +146,14 @@ export class Daemon {
       logger.child({ component: 'redis' }),
     );
     this.redis = redis;
+    this.status = createStatusParts(this.config, {
+      redis,
+      clock: this.deps.clock,
+      logger: logger.child({ component: 'status' }),
+      metrics: this.metrics,
+      policy: () => this.policy?.current(),
+      queue: () => this.remediationQueue,
+    });
     const evictionOk = gauge(this.metrics, {
       name: 'vigil_redis_eviction_policy_ok',
       help: '1 when Redis maxmemory-policy is noeviction (or cannot be read), 0 when keys may be evicted',
@@ -198,9 +211,12 @@ export class Daemon {
       clock: this.deps.clock,
     });
     const audit = {
-      append: (record: AuditRecord) =>
-        this.audit?.append(record) ??
-        Promise.reject(new PermanentError(`audit log unavailable: ${this.auditProblem}`)),
+      append: async (record: AuditRecord) => {
+        if (!this.audit) throw new PermanentError(`audit log unavailable: ${this.auditProblem}`);
+        const entry = await this.audit.append(record);
+        void this.status?.recorder.audited(entry);
+        return entry;
+      },
     };
     const announce = (event: NotifyEvent) => this.notify(event);
     const approvals = new ApprovalStore(redis, redisKeys(this.config.redis.key_prefix), this.deps.clock);
@@ -213,7 +229,7 @@ export class Daemon {
     const remediation = this.policy
       ? this.startRemediation(collection, { counters, approvals, audit, announce, verification, controls })
       : undefined;
-    const policyStage = createPolicyStage({
+    const decide = createPolicyStage({
       policy: () => this.policy?.current(),
       counters,
       clock: this.deps.clock,
@@ -234,6 +250,11 @@ export class Daemon {
           }
         : {}),
     });
+    const policyStage = async (...args: Parameters<typeof decide>) => {
+      await this.status?.recorder.findings(args[0]);
+      await decide(...args);
+    };
+    this.remediationQueue = remediation?.queue.queue;
     const seenSeries = new Set<string>();
     const cache = createDetectionCache(this.config.history.cache_series, this.config.history.read_points);
     const byId = new Map(collection.collectors.map((collector) => [collector.id, collector]));
@@ -275,6 +296,7 @@ export class Daemon {
       async (collectorId, job) => {
         if (!byId.has(collectorId)) return;
         const report = await tick(collectorId, String(job.id));
+        await this.status?.recorder.tick(collectorId, report.outcome, report.error);
         logger.debug(
           { collector: collectorId, jobId: job.id, outcome: report.outcome, samples: report.samples },
           'tick done',
@@ -338,8 +360,10 @@ export class Daemon {
     const watcher = new PolicyWatcher({ file, registry: this.metrics, logger, clock: this.deps.clock });
     this.policy = watcher;
     let lastProblem = 'not loaded yet';
+    watcher.on('applied', (snapshot) => void this.status?.recorder.policy(snapshot, file, true));
     watcher.on('rejected', (problems) => {
       lastProblem = problems[0] ?? 'invalid policy';
+      void this.status?.recorder.policy(watcher.current(), file, false);
       this.notify({ type: 'policy-rejected', file, problems });
     });
     // An invalid policy at start leaves vigil alive but not ready; a valid edit makes it ready.

@@ -171,6 +171,11 @@ const TABLE: Record<string, Record<string, () => Row>> = {
     usage: () => ({ args: ['approve', '--list'], code: 2, says: "required option '-c, --config <file>'" }),
     missing: () => ({ args: ['approve', '--list', '-c', MISSING], code: 2, says: 'file not found' }),
   },
+  status: {
+    ok: () => ({ args: ['status', '-c', 'examples/minimal.yaml'], code: 0, says: 'HEALTHY' }),
+    usage: () => ({ args: ['status', '--json'], code: 2, says: "required option '-c, --config <file>'" }),
+    missing: () => ({ args: ['status', '-c', MISSING], code: 2, says: 'file not found' }),
+  },
 };
 
 const cases = Object.entries(TABLE).flatMap(([command, rows]) =>

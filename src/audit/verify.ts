@@ -49,7 +49,7 @@ export async function verifyAuditFile(file: string): Promise<AuditFileReport> {
 }
 
 /** The entry on this line, or what is wrong with it. */
-function checkLine(text: string, previous: AuditEntry | undefined): AuditEntry | string {
+export function checkLine(text: string, previous: AuditEntry | undefined): AuditEntry | string {
   let entry: AuditEntry;
   try {
     entry = JSON.parse(text) as AuditEntry;

@@ -30,6 +30,8 @@ export interface DemoOptions {
   readonly redis?: string | undefined;
   readonly timeoutMs: number;
   readonly dataDir: string;
+  /** After the story, keep the sandbox and the daemon running until `stop` fires (Ctrl-C). */
+  readonly keep?: AbortSignal | undefined;
 }
 
 const CONFIG = fileURLToPath(new URL('../../examples/nba-props.yaml', import.meta.url));
@@ -85,7 +87,11 @@ export async function runDemo(options: DemoOptions, io: CommandIo): Promise<numb
     say(
       `vigil is running (${config.collectors.length} collectors, policy ${config.policy_file}, logs in ${logFile}); its notifications follow`,
     );
+    say(
+      `status page ${daemon.url}/; from another terminal: VIGIL_REDIS_URL=${scrubSecrets(redisUrl)} VIGIL_KEY_PREFIX=${prefix} vigil status -c examples/nba-props.yaml`,
+    );
     const done = await story.run(options.timeoutMs);
+    if (options.keep) await keepRunning(daemon, options.keep, say);
     await daemon.stop();
     const audit = await verifyAuditFile(join(resolve(options.dataDir), 'audit', 'audit-demo.jsonl'));
     say(
@@ -103,6 +109,15 @@ export async function runDemo(options: DemoOptions, io: CommandIo): Promise<numb
   } finally {
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
   }
+}
+
+/** `--keep`: the page stays up on the story's platform until the signal (Ctrl-C) fires. */
+async function keepRunning(daemon: Daemon, stop: AbortSignal, say: (line: string) => void): Promise<void> {
+  say(`the status page: ${daemon.url}/ (JSON under ${daemon.url}/api/status)`);
+  say('the sandbox and vigil keep running; press Ctrl-C to stop them and clean up');
+  if (stop.aborted) return;
+  await new Promise<void>((done) => stop.addEventListener('abort', () => done(), { once: true }));
+  say('stopping');
 }
 
 /** The seed config at demo speed: every collector every few seconds, probes every second. */
@@ -220,20 +235,34 @@ export function registerDemoCommand(program: Command): void {
     )
     .option('--timeout <seconds>', 'give up after this long', '180')
     .option('--data-dir <dir>', 'where the audit log and git mirror go', '.vigil/demo')
+    .option(
+      '--keep',
+      'after the story, keep the sandbox and vigil running (the status page URL is printed; Ctrl-C stops)',
+    )
     .addHelpText(
       'after',
-      '\nExamples:\n  $ vigil demo\n  $ vigil demo --redis redis://127.0.0.1:6380 --data-dir /tmp/vigil-demo',
+      '\nExamples:\n  $ vigil demo\n  $ vigil demo --keep                           # then open the printed status page\n  $ vigil demo --redis redis://127.0.0.1:6380 --data-dir /tmp/vigil-demo',
     )
     .action(
-      contractAction((options: { redis?: string; timeout: string; dataDir: string }) =>
+      contractAction((options: { redis?: string; timeout: string; dataDir: string; keep?: boolean }) =>
         runDemo(
           {
             redis: options.redis,
             timeoutMs: integerFlag('--timeout', options.timeout, 1, 86_400) * 1_000,
             dataDir: options.dataDir,
+            keep: options.keep ? stopSignal() : undefined,
           },
           { stdout: process.stdout, stderr: process.stderr },
         ),
       ),
     );
+}
+
+/** Fires on the first Ctrl-C or SIGTERM; the demo then cleans up and exits. */
+function stopSignal(): AbortSignal {
+  const controller = new AbortController();
+  const stop = () => controller.abort();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  return controller.signal;
 }

@@ -18,6 +18,8 @@ export interface HttpDeps {
   readonly logger: Logger;
   readonly metrics: MetricsRegistry;
   readonly readiness: () => readonly ReadinessCheck[];
+  /** The status API and page (src/http/api.ts): answers true when it served the request. */
+  readonly routes?: (url: URL, response: ServerResponse) => Promise<boolean>;
 }
 
 export interface RunningHttpServer {
@@ -28,7 +30,8 @@ export interface RunningHttpServer {
 
 /**
  * GET /healthz (the process is alive), GET /readyz (every readiness check passes; 503 with
- * the reasons otherwise), GET /metrics (Prometheus text). Nothing else is served.
+ * the reasons otherwise), GET /metrics (Prometheus text), and the status API and page when
+ * `routes` is given. Read-only: nothing but GET and HEAD is served.
  */
 export async function startHttpServer(settings: HttpSettings, deps: HttpDeps): Promise<RunningHttpServer> {
   const server = createServer((request, response) => {
@@ -48,7 +51,8 @@ export async function startHttpServer(settings: HttpSettings, deps: HttpDeps): P
 }
 
 async function route(request: IncomingMessage, response: ServerResponse, deps: HttpDeps): Promise<void> {
-  const path = new URL(request.url ?? '/', 'http://localhost').pathname;
+  const url = new URL(request.url ?? '/', 'http://localhost');
+  const path = url.pathname;
   if (request.method !== 'GET' && request.method !== 'HEAD')
     return send(response, 405, { error: 'method not allowed' });
   if (path === '/healthz') return send(response, 200, { status: 'ok' });
@@ -59,6 +63,7 @@ async function route(request: IncomingMessage, response: ServerResponse, deps: H
     response.end(body);
     return;
   }
+  if (deps.routes && (await deps.routes(url, response))) return;
   send(response, 404, { error: 'not found', endpoints: ['/healthz', '/readyz', '/metrics'] });
 }
 

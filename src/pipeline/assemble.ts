@@ -95,7 +95,7 @@ export function assembleCollection(config: Config, deps: CollectionDeps): Collec
 }
 
 /** Without an `id:`, a collector is named by its kind and a hash of its options (stable across restarts). */
-function defaultId(entry: CollectorEntry): string {
+export function defaultId(entry: CollectorEntry): string {
   const hash = createHash('sha256').update(JSON.stringify(entry.options)).digest('hex').slice(0, 8);
   return `${entry.kind}-${hash}`;
 }

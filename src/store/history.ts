@@ -209,6 +209,19 @@ export class HistoryStore {
     return this.settings.keys.series(series);
   }
 
+  /** Stored series keys, sorted; a bounded SCAN stops after `limit` (a status page, not an export). */
+  async listSeries(limit: number): Promise<SeriesKey[]> {
+    const prefix = this.keyOf('');
+    const found = new Set<SeriesKey>();
+    let cursor = '0';
+    do {
+      const [next, keys] = await this.redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
+      cursor = next;
+      for (const key of keys) if (found.size < limit) found.add(key.slice(prefix.length));
+    } while (cursor !== '0' && found.size < limit);
+    return [...found].sort();
+  }
+
   /** Stores samples (any number of series); `now` anchors age trimming. Returns the series written. */
   async write(samples: readonly Sample[], now: number): Promise<SeriesKey[]> {
     return [...(await this.ingest(samples, now)).keys()];

@@ -23,9 +23,20 @@
  * - `control:pause`          the fleet-wide pause (JSON, expires with the pause)
  * - `control:silences`       run-time silences (hash id → JSON with expiry)
  * - `control:do-not-deploy`  commits vigil rolled back (hash `<service>|<commit>` → JSON with expiry)
+ * - `status:findings` (hash id → finding), `status:findings:seen` (zset by last update),
+ *   `status:findings:first` (hash id → first recorded), `status:events` (stream of audit records),
+ *   `status:collectors` (hash id → last tick), `status:policy` (hash replica → policy in force):
+ *   the status read model (src/status), written by every replica
  */
 export type CounterFamily = 'cooldown' | 'runs' | 'failures' | 'breaker' | 'running' | 'claims';
 export type ApprovalState = 'pending' | 'granted';
+export type StatusKeyName =
+  | 'findings'
+  | 'findings:seen'
+  | 'findings:first'
+  | 'events'
+  | 'collectors'
+  | 'policy';
 
 export class RedisKeys {
   /** The namespace without a trailing `:`; also the BullMQ `prefix`. */
@@ -84,6 +95,11 @@ export class RedisKeys {
   /** Run-time controls every gate reads (holds, pause, silences, do-not-deploy memory). */
   control(name: 'holds' | 'pause' | 'silences' | 'do-not-deploy'): string {
     return this.key(`control:${name}`);
+  }
+
+  /** The status read model's keys (src/status/recorder.ts writes them, read-model.ts reads them). */
+  status(name: StatusKeyName): string {
+    return this.key(`status:${name}`);
   }
 
   private key(name: string): string {
