@@ -25,6 +25,7 @@ import type { VerificationDeps } from './pipeline/verification.js';
 import { ApprovalStore } from './policies/approvals.js';
 import { CounterStore } from './policies/counters.js';
 import { PolicyWatcher } from './policies/watcher.js';
+import { REPLICA_HEARTBEAT_MS } from './status/keys.js';
 import { createStatusParts, type StatusParts } from './status/wire.js';
 import { redisKeys } from './store/keys.js';
 import { createRedis, evictionProblem, pingRedis } from './store/redis.js';
@@ -373,6 +374,9 @@ export class Daemon {
       check: async () => (watcher.ready ? null : `policy ${file} not loaded: ${lastProblem}`),
     });
     this.cleanups.push('policy-watcher', () => watcher.stop());
+    const heartbeat = setInterval(() => void this.status?.recorder.heartbeat(), REPLICA_HEARTBEAT_MS);
+    heartbeat.unref();
+    this.cleanups.push('status-heartbeat', async () => clearInterval(heartbeat));
     await this.startAudit();
   }
 

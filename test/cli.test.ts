@@ -173,7 +173,7 @@ const TABLE: Record<string, Record<string, () => Row>> = {
   },
   status: {
     ok: () => ({ args: ['status', '-c', 'examples/minimal.yaml'], code: 0, says: 'HEALTHY' }),
-    usage: () => ({ args: ['status', '--json'], code: 2, says: "required option '-c, --config <file>'" }),
+    usage: () => ({ args: ['status', '--json'], code: 2, says: '-c/--config FILE (Redis) or --url URL' }),
     missing: () => ({ args: ['status', '-c', MISSING], code: 2, says: 'file not found' }),
   },
 };

@@ -87,9 +87,7 @@ export async function runDemo(options: DemoOptions, io: CommandIo): Promise<numb
     say(
       `vigil is running (${config.collectors.length} collectors, policy ${config.policy_file}, logs in ${logFile}); its notifications follow`,
     );
-    say(
-      `status page ${daemon.url}/; from another terminal: VIGIL_REDIS_URL=${scrubSecrets(redisUrl)} VIGIL_KEY_PREFIX=${prefix} vigil status -c examples/nba-props.yaml`,
-    );
+    say(`status page ${daemon.url}/ (from another terminal: vigil status --url ${daemon.url})`);
     const done = await story.run(options.timeoutMs);
     if (options.keep) await keepRunning(daemon, options.keep, say);
     await daemon.stop();

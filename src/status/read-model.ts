@@ -5,6 +5,7 @@ import { ApprovalStore } from '../policies/approvals.js';
 import { CounterStore } from '../policies/counters.js';
 import { counterKey, type PolicySnapshot } from '../policies/types.js';
 import type { RedisKeys } from '../store/keys.js';
+import { REPLICA_GONE_MS } from './keys.js';
 import { decisionsByFinding, remediationsOf } from './timeline.js';
 import type {
   BreakerState,
@@ -57,7 +58,7 @@ export class StatusReader {
       this.findingRecords(),
       this.events(),
       this.collectors(),
-      this.policyStates(),
+      this.policyStates(now),
       this.breakers(now),
       this.approvals.pending(),
       this.queueState(now),
@@ -116,10 +117,12 @@ export class StatusReader {
     return raw.map((text) => JSON.parse(text) as CollectorHealth).sort((a, b) => a.id.localeCompare(b.id));
   }
 
-  private async policyStates(): Promise<PolicyState[]> {
+  /** The policy of every replica heard of within REPLICA_GONE_MS. */
+  private async policyStates(now: number): Promise<PolicyState[]> {
     const raw = await this.deps.redis.hvals(this.keys.status('policy'));
     return raw
       .map((text) => JSON.parse(text) as PolicyState)
+      .filter((state) => state.seenAt > now - REPLICA_GONE_MS)
       .sort((a, b) => a.replica.localeCompare(b.replica));
   }
 

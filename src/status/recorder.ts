@@ -16,6 +16,7 @@ import type { CollectorHealth, FindingRecord, PolicyState, StatusEvent } from '.
  */
 export class StatusRecorder {
   failures = 0;
+  private policyState: PolicyState | undefined;
 
   constructor(
     private readonly redis: Redis,
@@ -108,14 +109,26 @@ export class StatusRecorder {
 
   /** When a policy is loaded or a reload is rejected on this replica. */
   async policy(snapshot: PolicySnapshot | undefined, file: string, lastReloadOk: boolean): Promise<void> {
-    const state: PolicyState = {
+    this.policyState = {
       replica: this.replica,
       file,
       mode: snapshot?.mode ?? 'none',
       hash: snapshot?.hash ?? '',
       loadedAt: this.clock.now(),
+      seenAt: this.clock.now(),
       lastReloadOk,
     };
+    await this.heartbeat();
+  }
+
+  /**
+   * Says this replica is alive with its policy (the daemon calls it every REPLICA_HEARTBEAT_MS):
+   * readers drop replicas not heard of for REPLICA_GONE_MS, so a stopped replica's state does
+   * not linger as a problem.
+   */
+  async heartbeat(): Promise<void> {
+    if (!this.policyState) return;
+    const state: PolicyState = { ...this.policyState, seenAt: this.clock.now() };
     try {
       await this.redis.hset(this.keys.status('policy'), this.replica, JSON.stringify(state));
     } catch (failure) {

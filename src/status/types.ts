@@ -45,6 +45,8 @@ export interface PolicyState {
   readonly mode: string;
   readonly hash: string;
   readonly loadedAt: number;
+  /** Last heartbeat of the replica. */
+  readonly seenAt: number;
   /** The last reload was rejected (the previous policy stays in force). */
   readonly lastReloadOk: boolean;
 }

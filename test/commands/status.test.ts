@@ -1,4 +1,6 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -6,11 +8,13 @@ import { runStatus } from '../../src/commands/status.js';
 import { ManualClock } from '../../src/core/clock.js';
 import { createLogger } from '../../src/core/logger.js';
 import { CounterStore } from '../../src/policies/counters.js';
+import { StatusReader } from '../../src/status/read-model.js';
 import { StatusRecorder } from '../../src/status/recorder.js';
 import type { StatusOverview } from '../../src/status/types.js';
 import { redisKeys } from '../../src/store/keys.js';
 import { coverageFinding } from '../status/fixtures.js';
 import { capture } from '../support/capture.js';
+import { freePort } from '../support/process.js';
 import { REDIS_URL, type TestRedis, testRedis } from '../support/redis.js';
 
 const T0 = 1_770_000_000_000;
@@ -32,11 +36,11 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function status(options: { json?: boolean; file?: string } = {}) {
+async function status(options: { json?: boolean; file?: string; url?: string } = {}) {
   const stdout = capture();
   const stderr = capture();
   const code = await runStatus(
-    { config: options.file ?? config, json: options.json },
+    options.url ? { url: options.url } : { config: options.file ?? config, json: options.json },
     { stdout: stdout.stream, stderr: stderr.stream },
     {},
     clock,
@@ -97,5 +101,33 @@ describe('vigil status', () => {
     expect(invalid.err).toMatch(/bad\.yaml:2 redis\.url: /);
     expect(down.code).toBe(1);
     expect(down.err).toMatch(/^error: cannot read status: no Redis at redis:\/\/127\.0\.0\.1:1/);
+  });
+
+  it('--url reads a running replica: its answer decides the exit code', async () => {
+    await new CounterStore({ redis: t.redis, keys: redisKeys(prefix), clock }).openBreaker(
+      'run-job',
+      'backfill',
+      T0 + 60_000,
+    );
+    const reader = new StatusReader({ redis: t.redis, keys: redisKeys(prefix), clock });
+    const server = createServer((_request, response) => {
+      void reader.overview().then((overview) => response.end(JSON.stringify(overview)));
+    });
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+    const { port } = server.address() as AddressInfo;
+    const closed = await freePort();
+
+    const up = await status({ url: `http://127.0.0.1:${port}` });
+    const down = await status({ url: `http://127.0.0.1:${closed}` });
+    const neither = await status({ file: '' });
+    server.close();
+
+    expect(up.code).toBe(1);
+    expect(up.out).toMatch(/breaker open on run-job backfill/);
+    expect(down.code).toBe(1);
+    expect(down.err).toMatch(
+      new RegExp(`^error: cannot read status: http://127\\.0\\.0\\.1:${closed} did not answer`),
+    );
+    expect(neither.code).toBe(2);
   });
 });
