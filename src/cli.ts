@@ -6,6 +6,7 @@ import { registerBacktestCommand } from './commands/backtest.js';
 import { registerConfigCommand } from './commands/config.js';
 import { applyContract } from './commands/contract.js';
 import { registerDemoCommand } from './commands/demo.js';
+import { registerDoctorCommand } from './commands/doctor.js';
 import { registerOnceCommand } from './commands/once.js';
 import { registerPolicyCommand } from './commands/policy.js';
 import { registerRunCommand } from './commands/run.js';
@@ -42,5 +43,6 @@ registerSandboxCommand(program);
 registerAuditCommand(program);
 registerApproveCommand(program);
 registerStatusCommand(program);
+registerDoctorCommand(program);
 
 await program.parseAsync(process.argv);

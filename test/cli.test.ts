@@ -158,6 +158,10 @@ const TABLE: Record<string, Record<string, () => Row>> = {
       says: 'no audit directory',
     }),
   },
+  doctor: {
+    usage: () => ({ args: ['doctor'], code: 2, says: "required option '-c, --config <file>'" }),
+    missing: () => ({ args: ['doctor', '-c', MISSING], code: 2, says: 'file not found' }),
+  },
   approve: {
     ok: () => ({
       args: ['approve', '--list', '-c', 'examples/minimal.yaml'],

@@ -1,8 +1,10 @@
 import type { Command } from 'commander';
+import type { Redis } from 'ioredis';
 import pino from 'pino';
 import { type Config, loadConfig } from '../config.js';
 import { type Clock, clockFromEnvironment } from '../core/clock.js';
 import { ConfigError, errorMessage } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
 import { createMetricsRegistry } from '../core/metrics.js';
 import { assembleCollection } from '../pipeline/assemble.js';
 import { runTick, type SeriesReport, type TickReport } from '../pipeline/tick.js';
@@ -46,14 +48,32 @@ export async function runOnce(
     redis.disconnect();
     return 2;
   }
+  try {
+    const reports = await collectOnce(config, { redis, logger, clock });
+    io.stdout.write(
+      json ? `${JSON.stringify({ at: clock.now(), reports })}\n` : renderReports(reports, clock),
+    );
+    return exitCode(reports);
+  } catch (error) {
+    if (error instanceof ConfigError) return exitCodeFor(error, io);
+    io.stderr.write(`error: ${errorMessage(error)}\n`);
+    return 2;
+  } finally {
+    await redis.quit().catch(() => redis.disconnect());
+  }
+}
+
+/**
+ * Every collector and detector once, through the daemon's code path (samples stored, no
+ * hysteresis or flags touched). Shared by `vigil once` and `vigil doctor`.
+ */
+export async function collectOnce(
+  config: Config,
+  deps: { readonly redis: Redis; readonly logger: Logger; readonly clock: Clock },
+): Promise<TickReport[]> {
+  const { logger, clock } = deps;
   const metrics = createMetricsRegistry({ processMetrics: false });
-  const collection = assembleCollection(config, {
-    logger,
-    clock,
-    metrics,
-    redis,
-    lease: false,
-  });
+  const collection = assembleCollection(config, { logger, clock, metrics, redis: deps.redis, lease: false });
   try {
     const reports: TickReport[] = [];
     for (const collector of collection.collectors) {
@@ -71,17 +91,9 @@ export async function runOnce(
         }),
       );
     }
-    io.stdout.write(
-      json ? `${JSON.stringify({ at: clock.now(), reports })}\n` : renderReports(reports, clock),
-    );
-    return exitCode(reports);
-  } catch (error) {
-    if (error instanceof ConfigError) return exitCodeFor(error, io);
-    io.stderr.write(`error: ${errorMessage(error)}\n`);
-    return 2;
+    return reports;
   } finally {
     await collection.close();
-    await redis.quit().catch(() => redis.disconnect());
   }
 }
 

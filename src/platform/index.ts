@@ -66,13 +66,17 @@ export function createGcpClients(options: GcpClientOptions): GcpClients {
   const runOptions = target
     ? { fallback: true, apiEndpoint: target.host, port: target.port, protocol: target.protocol, authClient }
     : {};
-  const credentialsMissing = target ? undefined : credentialsProbe();
+
   const runClients = {
     services: new ServicesClient(runOptions),
     revisions: new RevisionsClient(runOptions),
     jobs: new JobsClient(runOptions),
     executions: new ExecutionsClient(runOptions),
   };
+  // Without credentials each client's stub promise rejects with no handler (an unhandled
+  // rejection that ends the process); the calls themselves still fail, with the error we explain.
+  for (const client of Object.values(runClients)) settleStub(client);
+  const credentialsMissing = target ? undefined : credentialsProbe();
   let closed: Promise<void> | undefined;
   return {
     bigquery: createBigQueryAdapter(bigquery, timeoutMs, {
@@ -96,10 +100,27 @@ export function createGcpClients(options: GcpClientOptions): GcpClients {
     }),
     endpoint: target?.origin,
     close() {
-      closed ??= Promise.all(Object.values(runClients).map((client) => client.close())).then(() => undefined);
+      // A client that never got credentials rejects its close too; there is nothing left to close.
+      closed ??= Promise.all(
+        Object.values(runClients).map((client) => client.close().catch(() => undefined)),
+      ).then(() => undefined);
       return closed;
     },
   };
+}
+
+/**
+ * Marks a Run client's stub promises as handled (see createGcpClients): the operations
+ * client's, created with the client, and the one each method call derives from initialize().
+ */
+function settleStub(client: { initialize(): Promise<unknown> }): void {
+  const operations = (client as { operationsClient?: { operationsStub?: Promise<unknown> } })
+    .operationsClient;
+  operations?.operationsStub?.catch(() => undefined);
+  const initialize = client.initialize.bind(client);
+  // Every generated method calls `this.initialize().catch((err) => { throw err; })` and drops
+  // the result; the calls use the stub field, whose failure reaches the caller.
+  client.initialize = () => initialize().catch(() => undefined);
 }
 
 /** Looks for Application Default Credentials once, on the first failed call, and remembers. */
