@@ -1,5 +1,5 @@
 import { describeWindow, isPercent } from './lib/format.js';
-import { robustEstimator, slidingRobustEstimator } from './lib/robust.js';
+import { followingRobustEstimator, robustEstimator, slidingRobustEstimator } from './lib/robust.js';
 import { type IndexRange, windowRange } from './lib/window.js';
 import {
   type CenterSpread,
@@ -21,11 +21,14 @@ export const robustZscore: DetectorDefinition<ZFamilyOptions> = {
   summary: 'robust z-score against the median and scaled MAD of a trailing window',
   options: zFamilyOptions,
   create(options, deps): Detector {
+    const capacity = windowCapacity(options);
+    const result: CenterSpread = { n: 0, skipped: 0, excluded: 0, center: 0, spread: 0 };
     return {
+      // Many series once per tick: each series' window stays sorted from tick to tick.
       ...robustDetector(
         options,
         deps,
-        robustEstimator({ n: 0, skipped: 0, excluded: 0, center: 0, spread: 0 }, windowCapacity(options)),
+        followingRobustEstimator(robustEstimator(result, capacity), result, capacity),
       ),
       // One series point after point (backtest): the window's values stay sorted between calls.
       stream() {

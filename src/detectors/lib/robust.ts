@@ -1,5 +1,11 @@
+import type { SeriesHistory } from '../types.js';
 import { MAD_SCALE, median, robustSpread } from './select.js';
-import { SlidingSortedValues, sortedMedian, sortedMedianAbsDeviation } from './sorted-values.js';
+import {
+  FollowedSortedValues,
+  SlidingSortedValues,
+  sortedMedian,
+  sortedMedianAbsDeviation,
+} from './sorted-values.js';
 import { gatherUsable } from './window.js';
 import type { CenterSpread, Estimator } from './z-family.js';
 
@@ -37,12 +43,50 @@ export function slidingRobustEstimator(exact: Estimator, result: CenterSpread): 
   const window = new SlidingSortedValues();
   const froms = [0];
   const tos = [0];
+  return sortedRobustEstimator(exact, result, (history, from, to) => {
+    froms[0] = from;
+    tos[0] = to;
+    window.cover(history.values, froms, tos);
+    return window;
+  });
+}
+
+/**
+ * The same estimate for the tick, where one detector judges many series once per tick: each
+ * series' window stays sorted from one tick to the next (FollowedSortedValues), keyed by the
+ * history's values array — the detection cache shifts that array in place tick after tick, and
+ * drops it (and with it this state) when it evicts the series. A values array seen for the first
+ * time is judged by `exact` only: a series read afresh from Redis every tick never pays for a
+ * sort it cannot reuse. Costs two windows of doubles per followed series.
+ */
+export function followingRobustEstimator(
+  exact: Estimator,
+  result: CenterSpread,
+  capacity: number,
+): Estimator {
+  const followed = new WeakMap<Float64Array, FollowedSortedValues | null>();
+  return sortedRobustEstimator(exact, result, (history, from, to) => {
+    const known = followed.get(history.values);
+    if (known === undefined) {
+      followed.set(history.values, null);
+      return undefined;
+    }
+    const values = known ?? new FollowedSortedValues(capacity);
+    if (known === null) followed.set(history.values, values);
+    values.follow(history, from, to);
+    return values.window;
+  });
+}
+
+/** The usable values of `[from, to)` sorted, or undefined to let `exact` decide. */
+type SortedWindowOf = (history: SeriesHistory, from: number, to: number) => SlidingSortedValues | undefined;
+
+function sortedRobustEstimator(exact: Estimator, result: CenterSpread, windowOf: SortedWindowOf): Estimator {
   return (history, range, honourMask) => {
     if (!honourMask) return exact(history, range, honourMask);
     const cut = Math.min(range.end, Math.max(range.start, range.maskFrom));
-    froms[0] = range.start;
-    tos[0] = cut;
-    window.cover(history.values, froms, tos);
+    const window = windowOf(history, range.start, cut);
+    if (window === undefined) return exact(history, range, honourMask);
     let skipped = window.skipped;
     let excluded = 0;
     for (let i = cut; i < range.end; i++) {

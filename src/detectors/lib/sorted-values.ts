@@ -1,3 +1,4 @@
+import type { SeriesHistory } from '../types.js';
 import { lowerBound } from './window.js';
 
 /**
@@ -9,12 +10,16 @@ import { lowerBound } from './window.js';
  */
 export class SlidingSortedValues {
   /** Finite values of the covered ranges, ascending, in `sorted[0..n)`. */
-  sorted = new Float64Array(256);
+  sorted: Float64Array;
   n = 0;
   /** Non-finite values in the covered ranges. */
   skipped = 0;
   private froms: number[] = [];
   private tos: number[] = [];
+
+  constructor(capacity = 256) {
+    this.sorted = new Float64Array(capacity);
+  }
 
   /**
    * Makes the multiset hold the values of `source[froms[r], tos[r])` for every range r. When no
@@ -49,7 +54,7 @@ export class SlidingSortedValues {
     }
   }
 
-  private rebuild(source: Float64Array, froms: readonly number[], tos: readonly number[]): void {
+  rebuild(source: Float64Array, froms: readonly number[], tos: readonly number[]): void {
     let size = 0;
     for (let r = 0; r < froms.length; r++) size += Math.max(0, (tos[r] as number) - (froms[r] as number));
     if (this.sorted.length < size) this.sorted = new Float64Array(Math.max(size, this.sorted.length * 2));
@@ -70,7 +75,7 @@ export class SlidingSortedValues {
     this.tos = [...tos];
   }
 
-  private insert(x: number): void {
+  insert(x: number): void {
     if (x - x !== 0) {
       this.skipped++;
       return;
@@ -87,7 +92,7 @@ export class SlidingSortedValues {
   }
 
   /** remove(x) then insert(y), shifting only the values between their positions. */
-  private replace(x: number, y: number): void {
+  replace(x: number, y: number): void {
     if (x - x !== 0 || y - y !== 0) {
       this.remove(x);
       this.insert(y);
@@ -106,7 +111,7 @@ export class SlidingSortedValues {
     }
   }
 
-  private remove(x: number): void {
+  remove(x: number): void {
     if (x - x !== 0) {
       this.skipped--;
       return;
@@ -115,6 +120,82 @@ export class SlidingSortedValues {
     this.sorted.copyWithin(at, at + 1, this.n);
     this.n--;
   }
+}
+
+/**
+ * The sorted finite values of one series' trailing window from tick to tick, where every tick hands
+ * the history over again (shifted in place by the detection cache, or freshly read) rather than
+ * appending to one array. It keeps the last range's values in order; the new range is lined up with
+ * them by the newest timestamp the last range had, every value they share is compared bit for bit,
+ * and only what left and what came in move in the sorted array. Whatever does not line up (a
+ * rewritten point, a gap, a different series) is rebuilt, so the values are always exactly those of
+ * the range.
+ */
+export class FollowedSortedValues {
+  readonly window: SlidingSortedValues;
+  private last: Float64Array;
+  private gone = new Float64Array(4);
+  private lastLength = 0;
+  private lastNewest = Number.NaN;
+
+  constructor(capacity: number) {
+    this.window = new SlidingSortedValues(capacity);
+    this.last = new Float64Array(capacity);
+  }
+
+  /** Makes the window hold the finite values of `history.values[from, to)`. */
+  follow(history: SeriesHistory, from: number, to: number): void {
+    const { timestamps, values } = history;
+    const length = to - from;
+    const newest = this.lastLength > 0 ? lowerBound(timestamps, this.lastNewest, from, to) : to;
+    const shared = newest < to && timestamps[newest] === this.lastNewest ? newest - from + 1 : 0;
+    const departed = this.lastLength - shared;
+    if (shared > 0 && departed >= 0 && this.last.length >= length) {
+      // The values that left are saved before the shift below overwrites them.
+      if (this.gone.length < departed) this.gone = new Float64Array(departed);
+      this.gone.set(this.last.subarray(0, departed));
+      if (shiftIfSame(values, from, this.last, departed, shared)) {
+        this.slide(values, newest + 1, to, departed);
+        this.last.set(values.subarray(newest + 1, to), shared);
+        this.remember(length, timestamps, to);
+        return;
+      }
+    }
+    this.window.rebuild(values, [from], [to]);
+    if (this.last.length < length) this.last = new Float64Array(Math.max(length, this.last.length * 2));
+    this.last.set(values.subarray(from, to));
+    this.remember(length, timestamps, to);
+  }
+
+  /** Removes the `departed` saved values and inserts `values[into, to)`, pairing them up. */
+  private slide(values: Float64Array, into: number, to: number, departed: number): void {
+    let out = 0;
+    let at = into;
+    for (; out < departed && at < to; out++, at++)
+      this.window.replace(this.gone[out] as number, values[at] as number);
+    for (; out < departed; out++) this.window.remove(this.gone[out] as number);
+    for (; at < to; at++) this.window.insert(values[at] as number);
+  }
+
+  private remember(length: number, timestamps: Float64Array, to: number): void {
+    this.lastLength = length;
+    this.lastNewest = length > 0 ? (timestamps[to - 1] as number) : Number.NaN;
+  }
+}
+
+/**
+ * Whether a[from + i] and b[at + i] are the same double for every i < count (NaN equals NaN, 0
+ * differs from −0), moving b[at + i] to b[i] on the way (one pass instead of a compare and a copy).
+ * On false, b is partly shifted: the caller rebuilds it.
+ */
+function shiftIfSame(a: Float64Array, from: number, b: Float64Array, at: number, count: number): boolean {
+  for (let i = 0; i < count; i++) {
+    const x = a[from + i] as number;
+    const y = b[at + i] as number;
+    if (x === y ? x === 0 && 1 / x !== 1 / y : !(Number.isNaN(x) && Number.isNaN(y))) return false;
+    b[i] = y;
+  }
+  return true;
 }
 
 /** First index in `a[0..n)` whose value is > x. */
