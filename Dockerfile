@@ -23,8 +23,10 @@ COPY examples ./examples
 RUN useradd --system --uid 10001 --home-dir /var/lib/vigil --create-home vigil
 USER vigil
 ENV VIGIL_HTTP_HOST=0.0.0.0
-# Local state (git mirrors of the drift collector) must live where the non-root user can write.
+# Audit log and git mirrors: mount a persistent volume here, and set VIGIL_REPLICA_ID to a name
+# that survives restarts, so each replica's hash chain continues (docs/production.md).
 ENV VIGIL_DATA_DIR=/var/lib/vigil
+VOLUME ["/var/lib/vigil"]
 EXPOSE 9464
 ENTRYPOINT ["/usr/bin/tini", "--", "node", "/app/bin/vigil.js"]
 CMD ["run", "-c", "/app/examples/minimal.yaml"]
