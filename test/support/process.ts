@@ -19,8 +19,10 @@ export function spawnVigil(
   args: readonly string[],
   env: Record<string, string> = {},
   bin = VIGIL_BIN,
+  options: { cwd?: string; uid?: number; gid?: number } = {},
 ): VigilProcess {
   const child = spawn(process.execPath, [bin, ...args], {
+    ...options,
     env: { ...process.env, NO_COLOR: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
