@@ -89,6 +89,61 @@ describe('AuditLog', () => {
     ]);
   });
 
+  it('writes appends that arrive during a write as one group: one fdatasync, each resolved after it', async () => {
+    const log = await AuditLog.open({ dir, replica: 'r1', clock: clock() });
+    const probe = await open(join(dir, 'probe'), 'w');
+    const fileHandle = Object.getPrototypeOf(probe) as { datasync(): Promise<void> };
+    await probe.close();
+    const events: string[] = [];
+    const datasync = fileHandle.datasync;
+    vi.spyOn(fileHandle, 'datasync').mockImplementation(async function (this: unknown) {
+      await datasync.call(this);
+      events.push('synced');
+    });
+
+    const written = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        log.append({ event: `e${i}` }).then(async (entry) => {
+          // Resolved means on disk: the line is in the file already.
+          const onDisk = (await lines(log.file)).some((line) => line.includes(`"seq":${entry.seq},`));
+          events.push(onDisk ? `e${i}` : `e${i} not on disk`);
+          return entry;
+        }),
+      ),
+    );
+    await log.close();
+
+    // The first append goes out alone; the 19 that arrived meanwhile share the next write.
+    expect(events.filter((event) => event === 'synced')).toHaveLength(2);
+    expect(events.slice(0, 2)).toEqual(['synced', 'e0']);
+    expect(events[2]).toBe('synced');
+    expect(new Set(events.slice(3))).toEqual(new Set(Array.from({ length: 19 }, (_, i) => `e${i + 1}`)));
+    expect(written.map((entry) => entry.seq)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    expect((await verifyAuditFile(log.file)).entries).toBe(20);
+  });
+
+  it('rejects every append of a group whose write fails', async () => {
+    const log = await logWith(['a']);
+    const probe = await open(join(dir, 'probe'), 'w');
+    const fileHandle = Object.getPrototypeOf(probe) as { datasync(): Promise<void> };
+    await probe.close();
+    const datasync = fileHandle.datasync;
+    vi.spyOn(fileHandle, 'datasync')
+      .mockImplementationOnce(function (this: unknown) {
+        return datasync.call(this);
+      })
+      .mockRejectedValueOnce(Object.assign(new Error('EIO: i/o error'), { code: 'EIO' }));
+
+    // `b` goes out alone; `c` and `d`, queued behind it, share the next write and its failure.
+    const outcomes = await Promise.allSettled(['b', 'c', 'd'].map((event) => log.append({ event })));
+    await log.close();
+
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(['fulfilled', 'rejected', 'rejected']);
+    for (const outcome of outcomes.slice(1))
+      expect((outcome as PromiseRejectedResult).reason).toMatchObject({ code: 'audit-unavailable' });
+    expect(String((outcomes[1] as PromiseRejectedResult).reason)).toMatch(/write failed: EIO/);
+  });
+
   it('rejects this and every later append once a write fails, and never resumes the chain', async () => {
     const log = await logWith(['a']);
     const probe = await open(join(dir, 'probe'), 'w');
