@@ -290,10 +290,11 @@ async function settled<T>(work: readonly Promise<T>[]): Promise<T[]> {
   return outcomes.map((outcome) => (outcome as PromiseFulfilledResult<T>).value);
 }
 
-function logFindings(findings: readonly Finding[], logger: Logger, collector: string): void {
+export function logFindings(findings: readonly Finding[], logger: Logger, collector: string): void {
   for (const finding of findings) {
-    const level =
-      finding.state === 'cleared' ? 'info' : finding.verdict.severity === 'critical' ? 'error' : 'warn';
+    // A finding is what vigil is for, not a failure of vigil: `error` is kept for vigil's own
+    // failures, so an alert on error-level logs means vigil itself needs attention.
+    const level = finding.state === 'cleared' ? 'info' : 'warn';
     logger[level](
       {
         findingId: finding.id,

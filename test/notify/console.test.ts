@@ -53,3 +53,30 @@ describe('console notifier', () => {
     ]);
   });
 });
+
+describe('console notifier stream', () => {
+  it('writes to stderr by default, so stdout carries only the JSON logs', async () => {
+    const written: string[] = [];
+    const original = process.stderr.write.bind(process.stderr);
+    process.stderr.write = ((chunk: string) => {
+      written.push(String(chunk));
+      return true;
+    }) as typeof process.stderr.write;
+    try {
+      const notifier = consoleNotifier.create(consoleNotifier.options.parse({}), {
+        id: 'console-0',
+        logger: pino({ level: 'silent' }),
+        clock: systemClock,
+      });
+      await notifier.notify(
+        { type: 'finding', finding: finding({ id: 'f-9' }), decisions: [] },
+        new AbortController().signal,
+      );
+    } finally {
+      process.stderr.write = original;
+    }
+
+    expect(written.join('')).toContain('[vigil] raised');
+    expect(consoleNotifier.options.parse({ stream: 'stdout' }).stream).toBe('stdout');
+  });
+});
