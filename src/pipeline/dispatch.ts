@@ -46,7 +46,7 @@ export function createDispatcher(deps: {
             reason:
               result.again === undefined
                 ? `job ${result.jobId}`
-                : `job ${result.jobId} again (its previous job failed: ${result.again})`,
+                : `job ${result.jobId} again (its previous job ${result.again})`,
           });
         } else if (result.status === 'duplicate') {
           // Every `act` gets an outcome in the audit: this one joined the plan's job.

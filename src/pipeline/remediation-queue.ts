@@ -35,7 +35,7 @@ export interface VerificationJobData {
 }
 
 export type EnqueueResult =
-  /** `again`: the plan's previous job had failed terminally (why, in `previous`); this is a new run. */
+  /** `again`: how the plan's previous job ended without a run (`failed: …`, `was skipped`); a new run. */
   | { readonly status: 'enqueued'; readonly jobId: string; readonly again?: string }
   /** The same plan's job is queued, running or done (`state`), or another replica added it just now. */
   | { readonly status: 'duplicate'; readonly jobId: string; readonly state: string }
@@ -52,6 +52,20 @@ export interface RemediationQueueSettings {
   /** BullMQ's `add` does not fail fast when Redis is away: this bounds it. */
   readonly addTimeoutMs: number;
   readonly backoffMs: number;
+}
+
+/**
+ * How a finished job ended without standing for its plan any more: failed terminally, or skipped
+ * by the worker's checks (`{ ran: false }`). Undefined while it is queued or running, or when it ran.
+ */
+function endedWithoutRun(
+  state: string,
+  job: { failedReason?: string; returnvalue?: unknown },
+): string | undefined {
+  if (state === 'failed') return `failed: ${job.failedReason || 'unknown error'}`;
+  if (state === 'completed' && (job.returnvalue as { ran?: unknown } | null)?.ran === false)
+    return 'was skipped';
+  return undefined;
 }
 
 /** `kind|target|hash`: BullMQ refuses ids with `:` and all-digit ids. */
@@ -81,10 +95,11 @@ export class RemediationQueue {
     let again: string | undefined;
     if (existing) {
       const state = await this.bounded(existing.getState());
-      if (state !== 'failed') return { status: 'duplicate', jobId, state };
+      const previous = endedWithoutRun(state, existing);
+      if (previous === undefined) return { status: 'duplicate', jobId, state };
       if (!(await this.takeOver(jobId, existing.timestamp)))
         return { status: 'duplicate', jobId, state: 'queued again' };
-      again = existing.failedReason || 'failed';
+      again = previous;
       await this.bounded(existing.remove());
     }
     const counts = await this.bounded(this.queue.getJobCounts('waiting', 'delayed', 'prioritized'));

@@ -16,7 +16,7 @@ import type { RemediationSettings } from '../policies/schema.js';
 import { type PolicySnapshot, settingsOf } from '../policies/types.js';
 import type { ExecuteOutcome, RemediationContext, RemediationPlan } from '../remediations/types.js';
 import { redisKeys } from '../store/keys.js';
-import { bullConnection } from '../store/redis.js';
+import { bullConnection, evictionProblem } from '../store/redis.js';
 import { BreakerSet, type RemediationBreaker } from './breakers.js';
 import { type Evidence, evidenceOf } from './evidence.js';
 import {
@@ -73,6 +73,16 @@ export interface RemediationWorkerDeps {
   readonly verification?: VerificationDeps;
 }
 
+/** What a remediate job resolves with; `ran: false` lets the plan be queued again later. */
+export interface RemediationResult {
+  readonly ran: boolean;
+}
+
+const NOT_RUN: RemediationResult = Object.freeze({ ran: false });
+
+/** How often the worker re-reads Redis' `maxmemory-policy` (it refuses to run on an evicting one). */
+const EVICTION_CHECK_MS = 5_000;
+
 /** How long a job over its kind's `max_concurrent` waits before it tries again. */
 const SLOT_RETRY_MS = 1_000;
 
@@ -85,6 +95,8 @@ export class RemediationWorker {
   private readonly breakers: BreakerSet;
   private readonly shutdown = new AbortController();
   private stopping: Promise<void> | undefined;
+  private eviction: { at: number; problem: Promise<string | null> } | undefined;
+  private checker: Redis | undefined;
   private readonly outcomes;
 
   constructor(
@@ -147,12 +159,19 @@ export class RemediationWorker {
     for (const connection of this.connections) connection.disconnect();
   }
 
-  private async process(job: Job, token: string | undefined): Promise<void> {
-    if (job.name === 'verify') return this.verify(job as Job<VerificationJobData>);
+  private async process(job: Job, token: string | undefined): Promise<RemediationResult | undefined> {
+    if (job.name === 'verify') {
+      await this.verify(job as Job<VerificationJobData>);
+      return undefined;
+    }
     return this.remediate(job as Job<RemediationJobData>, token);
   }
 
-  private async remediate(job: Job<RemediationJobData>, token: string | undefined): Promise<void> {
+  /** Resolves `{ ran: false }` when the job was skipped: it does not stand for its plan any more. */
+  private async remediate(
+    job: Job<RemediationJobData>,
+    token: string | undefined,
+  ): Promise<RemediationResult> {
     const { finding, ruleId, plan } = job.data;
     const logger = this.deps.logger.child({ jobId: job.id, findingId: finding.id, target: plan.target });
     const snapshot = this.deps.policy();
@@ -160,18 +179,25 @@ export class RemediationWorker {
     // Before the claim and the audit: an open breaker means no attempt at all.
     const breaker = this.breakers.for(plan, snapshot);
     if (breaker.opened) {
-      return this.report(
+      await this.report(
         'skipped',
         finding.id,
         plan,
         `circuit breaker for ${plan.kind} on ${plan.target} is open`,
         logger,
       );
+      return NOT_RUN;
     }
     // One job instance, one run: a plan queued again after its job failed is a new run.
     const runId = `${job.id}@${job.timestamp}`;
-    const claim = await claimRun({ finding, ruleId, plan, runId }, snapshot, this.deps);
-    if (claim.status === 'skip') return this.report('skipped', finding.id, plan, claim.reason, logger);
+    const claim = await claimRun({ finding, ruleId, plan, runId }, snapshot, {
+      ...this.deps,
+      redisProblem: () => this.redisProblem(),
+    });
+    if (claim.status === 'skip') {
+      await this.report('skipped', finding.id, plan, claim.reason, logger);
+      return NOT_RUN;
+    }
     if (claim.status === 'busy') {
       // `max_concurrent` runs of a kind across every replica; a job over it waits its turn.
       logger.info({ running: claim.running }, 'remediation waits for a free slot of its kind');
@@ -180,6 +206,7 @@ export class RemediationWorker {
     }
     try {
       await this.run(job, runId, finding, plan, snapshot, breaker, logger);
+      return { ran: true };
     } finally {
       // Frees the slot; a run that never reached the platform also gets its counts back.
       await this.deps.counters.unclaim(plan.kind, plan.target, runId);
@@ -370,6 +397,21 @@ export class RemediationWorker {
       signal: AbortSignal.any([this.shutdown.signal, AbortSignal.timeout(timeout)]),
       timeoutMs: this.settings.callTimeoutMs,
     };
+  }
+
+  /** Redis' eviction policy, read at most every few seconds (CONFIG GET on every job would be waste). */
+  private redisProblem(): Promise<string | null> {
+    const now = Date.now();
+    if (!this.eviction || now - this.eviction.at > EVICTION_CHECK_MS) {
+      const check = evictionProblem(this.checkConnection());
+      this.eviction = { at: now, problem: check };
+    }
+    return this.eviction.problem;
+  }
+
+  private checkConnection(): Redis {
+    this.checker ??= this.connection();
+    return this.checker;
   }
 
   private connection(): Redis {

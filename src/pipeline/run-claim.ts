@@ -26,6 +26,11 @@ export interface RunClaimDeps {
   /** Run-time controls (pause, holds, silences, do-not-deploy memory): checked again before every run. */
   readonly controls?: ControlStore | undefined;
   readonly clock: Clock;
+  /**
+   * Why Redis cannot hold the limits right now (an evicting `maxmemory-policy`), or null. Checked
+   * before every claim: an evicted counter or lease would let a second run through.
+   */
+  readonly redisProblem?: (() => Promise<string | null>) | undefined;
 }
 
 export interface RunRequest {
@@ -47,6 +52,8 @@ export async function claimRun(
   deps: RunClaimDeps,
 ): Promise<ClaimVerdict> {
   const { finding, plan, runId } = request;
+  const unsafe = await deps.redisProblem?.();
+  if (unsafe) return { status: 'skip', reason: `skip: ${unsafe}; no remediation runs until it is fixed` };
   const approved = (await deps.approvals?.granted(finding.id)) !== undefined;
   const controls = (await deps.controls?.read()) ?? NO_CONTROLS;
   const live = await deps.counters.read(candidatesFor(finding, snapshot));

@@ -2,10 +2,21 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import pino from 'pino';
 import { expect } from 'vitest';
-import type { AuditEntry } from '../../src/core/types.js';
+import { AuditLog } from '../../src/audit/log.js';
+import { systemClock } from '../../src/core/clock.js';
+import type { AuditEntry, Finding } from '../../src/core/types.js';
+import { createDispatcher } from '../../src/pipeline/dispatch.js';
+import { REMEDIATION_QUEUE, RemediationQueue } from '../../src/pipeline/remediation-queue.js';
+import { CounterStore } from '../../src/policies/counters.js';
+import { candidatesFor, evaluate } from '../../src/policies/evaluate.js';
 import { parseScenario, type Sandbox, startSandbox } from '../../src/sandbox/index.js';
 import type { LoggedRequest } from '../../src/sandbox/request-log.js';
+import { redisKeys } from '../../src/store/keys.js';
+import { finding, policyOf } from '../policies/helpers.js';
 
 /** Helpers shared by the fault drills: a sandbox with many services, worker processes, audit reads. */
 
@@ -118,4 +129,82 @@ export function expectMutationsAudited(
 
 export function mutations(requests: readonly LoggedRequest[]): LoggedRequest[] {
   return requests.filter((request) => MUTATING_ROUTES.has(request.route) && request.status === 200);
+}
+
+/**
+ * The deciding half of a replica, in the test process: act decisions on `findings` made with the
+ * live counters and dispatched to the remediation queue, audited in `dir` as replica `decider`.
+ */
+export async function decider(options: { redisUrl: string; namespace: string; dir: string; policy: string }) {
+  const connection = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
+  const keys = redisKeys(options.namespace);
+  const queue = new Queue(REMEDIATION_QUEUE, { connection, prefix: keys.bullmq });
+  const audit = await AuditLog.open({ dir: options.dir, replica: 'decider', clock: systemClock });
+  const counters = new CounterStore({ redis: connection, keys, clock: systemClock });
+  const snapshot = policyOf(options.policy);
+  const dispatch = createDispatcher({
+    queue: new RemediationQueue(
+      queue,
+      { attempts: 3, maxQueued: 1_000, addTimeoutMs: 5_000, backoffMs: 50 },
+      { redis: connection, keys },
+    ),
+    audit,
+    logger: pino({ level: 'silent' }),
+  });
+  return {
+    queue,
+    counters,
+    /** Decides every finding against one read of the counters (one tick), then dispatches. */
+    async decide(findings: readonly Finding[]): Promise<void> {
+      const read = await counters.read(findings.flatMap((f) => candidatesFor(f, snapshot)));
+      for (const f of findings) await dispatch(f, evaluate(f, snapshot, systemClock.now(), read));
+    },
+    async close(): Promise<void> {
+      await queue.close();
+      await audit.close();
+      connection.disconnect();
+    },
+  };
+}
+
+/** True once `count` remediate jobs ended and none is active or waiting (verify jobs are delayed). */
+export async function remediationsDone(queue: Queue, count: number): Promise<true | undefined> {
+  const jobs = await queue.getJobs(['active', 'waiting', 'delayed', 'prioritized', 'completed', 'failed']);
+  const remediations = await Promise.all(
+    jobs.filter((job) => job.name === 'remediate').map((job) => job.getState()),
+  );
+  const ended = remediations.filter((state) => state === 'completed' || state === 'failed').length;
+  return ended === count && remediations.length === count ? true : undefined;
+}
+
+/** A worker process of replica `replica` on the sandbox and Redis of a drill. */
+export function workerOn(
+  sandbox: Sandbox,
+  options: { redisUrl: string; namespace: string; dir: string; policy: string; replica: string },
+  extra: Record<string, string> = {},
+): WorkerProcess {
+  return spawnWorker({
+    POLICY_YAML: options.policy,
+    GCP_PROJECT: sandbox.project,
+    GCP_REGION: sandbox.region,
+    GCP_ENDPOINT: sandbox.url,
+    REDIS_URL: options.redisUrl,
+    AUDIT_DIR: options.dir,
+    REPLICA: options.replica,
+    QUEUE_PREFIX: options.namespace,
+    COUNTER_PREFIX: options.namespace,
+    ...extra,
+  });
+}
+
+/** A finding that asks for a restart of `service` (rule `wedged` of the drills' policies). */
+export function wedgedFinding(service: string): Finding {
+  const now = systemClock.now();
+  return finding({
+    id: `f-${service}`,
+    metric: 'service_wedged',
+    labels: { service },
+    timestamp: now,
+    since: now - 60_000,
+  });
 }

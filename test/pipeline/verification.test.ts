@@ -114,8 +114,13 @@ describe('verification by the metric', () => {
         baseline: 80,
       },
     ]);
-    const counters = await loop.counters.read([{ kind: 'run-job', target: 'grading-backfill' }]);
-    expect(counters.targets['run-job|grading-backfill']?.consecutiveFailures).toBe(2);
+    // The escalation follows the audited verdict: wait for it rather than race it.
+    const streak = await waitFor('the escalation', async () => {
+      const counters = await loop.counters.read([{ kind: 'run-job', target: 'grading-backfill' }]);
+      const failures = counters.targets['run-job|grading-backfill']?.consecutiveFailures;
+      return failures === 2 ? failures : undefined;
+    });
+    expect(streak).toBe(2);
   });
 
   it('an ineffective run holds the target (audited, announced); the next finding on it is skip: held', async () => {
