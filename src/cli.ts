@@ -7,10 +7,13 @@ import { registerConfigCommand } from './commands/config.js';
 import { applyContract } from './commands/contract.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerDoctorCommand } from './commands/doctor.js';
+import { registerHoldCommands } from './commands/hold.js';
 import { registerOnceCommand } from './commands/once.js';
+import { registerPauseCommands } from './commands/pause.js';
 import { registerPolicyCommand } from './commands/policy.js';
 import { registerRunCommand } from './commands/run.js';
 import { registerSandboxCommand } from './commands/sandbox.js';
+import { registerSilenceCommands } from './commands/silence.js';
 import { registerStatusCommand } from './commands/status.js';
 import { foldMetadataWarnings } from './core/warnings.js';
 
@@ -44,5 +47,8 @@ registerAuditCommand(program);
 registerApproveCommand(program);
 registerStatusCommand(program);
 registerDoctorCommand(program);
+registerPauseCommands(program);
+registerSilenceCommands(program);
+registerHoldCommands(program);
 
 await program.parseAsync(process.argv);

@@ -11,8 +11,8 @@ import { CleanupStack } from './core/lifecycle.js';
 import type { Logger } from './core/logger.js';
 import { createMetricsRegistry, gauge, type MetricsRegistry } from './core/metrics.js';
 import { type ReadinessCheck, type RunningHttpServer, startHttpServer } from './http/server.js';
-import { notifierRegistry } from './notify/index.js';
-import { type Announcer, createAnnouncer } from './notify/lib/announce.js';
+import { announcerFromConfig } from './notify/from-config.js';
+import type { Announcer } from './notify/lib/announce.js';
 import type { NotifyEvent } from './notify/types.js';
 import { assembleCollection, type Collection } from './pipeline/assemble.js';
 import { createDispatcher } from './pipeline/dispatch.js';
@@ -118,19 +118,11 @@ export class Daemon {
 
   /** Notifiers from config; delivery runs in the background and is drained last at shutdown. */
   private startNotifiers(): void {
-    const notifiers = this.config.notifiers.map((entry, index) => {
-      const definition = notifierRegistry.get(entry.kind);
-      const id = entry.id ?? `${entry.kind}-${index}`;
-      return definition.create(definition.options.parse(entry.options), {
-        id,
-        logger: this.deps.logger.child({ component: `notifier.${entry.kind}::${id}` }),
-        clock: this.deps.clock,
-        ...(this.deps.out ? { out: this.deps.out } : {}),
-      });
-    });
-    const announcer = createAnnouncer(notifiers, {
-      logger: this.deps.logger.child({ component: 'notify' }),
+    const announcer = announcerFromConfig(this.config, {
+      logger: this.deps.logger,
+      clock: this.deps.clock,
       metrics: this.metrics,
+      out: this.deps.out,
     });
     this.announcer = announcer;
     this.cleanups.push('notifications', () => announcer.drain(Math.min(10_000, this.config.shutdown_grace)));

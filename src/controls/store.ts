@@ -36,10 +36,11 @@ export class ControlStore {
         .hgetall(this.keys.control('holds'))
         .hgetall(this.keys.control('silences'))
         .hgetall(this.keys.control('do-not-deploy'))
+        .hgetall(this.keys.control('breaker-resets'))
         .exec(),
     );
     if (!replies) throw new TransientError('run-time controls transaction was aborted');
-    const [pause, holds, silences, memory] = replies.map(([error, value]) => {
+    const [pause, holds, silences, memory, resets] = replies.map(([error, value]) => {
       if (error) throw new TransientError('run-time controls unavailable', { cause: error });
       return value;
     });
@@ -50,6 +51,9 @@ export class ControlStore {
       holds: Object.fromEntries(holdList.map((hold) => [counterKey(hold.kind, hold.target), hold])),
       silences: live(entries<Silence>(silences), (silence) => silence.endsAt, now),
       doNotDeploy: live(entries<DeployMemory>(memory), (entry) => entry.until, now),
+      breakerResets: Object.fromEntries(
+        Object.entries((resets ?? {}) as Record<string, string>).map(([key, at]) => [key, Number(at)]),
+      ),
     };
   }
 
@@ -101,6 +105,19 @@ export class ControlStore {
 
   async silences(): Promise<Silence[]> {
     return [...(await this.read()).silences].sort((a, b) => a.startsAt - b.startsAt);
+  }
+
+  /** Records a human's breaker reset: every replica closes its local breaker opened before it. */
+  async resetBreaker(kind: string, target: string): Promise<void> {
+    const key = this.keys.control('breaker-resets');
+    const now = String(this.clock.now());
+    await this.call(() =>
+      this.redis
+        .multi()
+        .hset(key, counterKey(kind, target), now)
+        .pexpire(key, 30 * 86_400_000)
+        .exec(),
+    );
   }
 
   async rememberBadCommit(entry: DeployMemory): Promise<void> {

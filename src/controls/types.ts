@@ -52,6 +52,8 @@ export interface RuntimeControls {
   readonly holds: Readonly<Record<string, Hold>>;
   readonly silences: readonly Silence[];
   readonly doNotDeploy: readonly DeployMemory[];
+  /** When a human last closed each breaker (`vigil breaker close`), by `counterKey(kind, target)`. */
+  readonly breakerResets: Readonly<Record<string, number>>;
 }
 
 export const NO_CONTROLS: RuntimeControls = Object.freeze({
@@ -59,6 +61,7 @@ export const NO_CONTROLS: RuntimeControls = Object.freeze({
   holds: Object.freeze({}),
   silences: Object.freeze([]),
   doNotDeploy: Object.freeze([]),
+  breakerResets: Object.freeze({}),
 });
 
 /** Whether a pause is in force at `now`. */

@@ -13,6 +13,21 @@ export type RemediationBreaker = CircuitBreaker<[RemediationPlan, RemediationCon
  */
 export class BreakerSet {
   private readonly breakers = new Map<string, { settings: string; breaker: RemediationBreaker }>();
+  private readonly openedAt = new Map<string, number>();
+
+  /**
+   * Closes the local breaker of the plan's target if it opened before a human's fleet-wide reset
+   * (`vigil breaker close` at `resetAt`): the Redis breaker key is gone then, and this process's
+   * opossum state must follow on every replica.
+   */
+  resetIfClosedSince(plan: RemediationPlan, resetAt: number | undefined): void {
+    const key = counterKey(plan.kind, plan.target);
+    const opened = this.openedAt.get(key);
+    const entry = this.breakers.get(key);
+    if (resetAt === undefined || opened === undefined || !entry || opened > resetAt) return;
+    entry.breaker.close();
+    this.openedAt.delete(key);
+  }
 
   for(plan: RemediationPlan, snapshot: PolicySnapshot): RemediationBreaker {
     const key = counterKey(plan.kind, plan.target);
@@ -34,6 +49,7 @@ export class BreakerSet {
         errorFilter: (error: unknown) => isVigilError(error) && error.kind === 'permanent',
       },
     );
+    breaker.on('open', () => this.openedAt.set(key, Date.now()));
     this.breakers.set(key, { settings, breaker });
     return breaker;
   }

@@ -13,7 +13,7 @@ import type { NotifyEvent, RemediationStage } from '../notify/types.js';
 import type { ApprovalStore } from '../policies/approvals.js';
 import type { CounterStore } from '../policies/counters.js';
 import type { RemediationSettings } from '../policies/schema.js';
-import { type PolicySnapshot, settingsOf } from '../policies/types.js';
+import { counterKey, type PolicySnapshot, settingsOf } from '../policies/types.js';
 import type { ExecuteOutcome, RemediationContext, RemediationPlan } from '../remediations/types.js';
 import { redisKeys } from '../store/keys.js';
 import { bullConnection, evictionProblem } from '../store/redis.js';
@@ -178,6 +178,8 @@ export class RemediationWorker {
     if (!snapshot) throw new TransientError('no policy loaded');
     // Before the claim and the audit: an open breaker means no attempt at all.
     const breaker = this.breakers.for(plan, snapshot);
+    const resets = (await this.deps.controls?.read())?.breakerResets;
+    this.breakers.resetIfClosedSince(plan, resets?.[counterKey(plan.kind, plan.target)]);
     if (breaker.opened) {
       await this.report(
         'skipped',

@@ -269,6 +269,27 @@ export class CounterStore {
     await this.call(() => this.redis.del(this.key('breaker', kind, target)));
   }
 
+  /** Every breaker open fleet-wide (`vigil breaker list`), soonest to close first. */
+  async openBreakers(): Promise<{ kind: string; target: string; until: number }[]> {
+    const pattern = this.key('breaker', '*');
+    const prefix = pattern.slice(0, -1);
+    const keys: string[] = [];
+    let cursor = '0';
+    do {
+      const [next, found] = await this.call(() => this.redis.scan(cursor, 'MATCH', pattern, 'COUNT', 500));
+      cursor = next;
+      keys.push(...found);
+    } while (cursor !== '0');
+    const values = keys.length > 0 ? await this.call(() => this.redis.mget(...keys)) : [];
+    return keys
+      .flatMap((key, index) => {
+        const [kind = '', target = ''] = key.slice(prefix.length).split('|');
+        const until = toNumberOrNull(values[index]);
+        return until === null || target === '' ? [] : [{ kind, target, until }];
+      })
+      .sort((a, b) => a.until - b.until);
+  }
+
   private async exec(multi: ReturnType<Redis['multi']>): Promise<unknown[]> {
     const results = await this.call(() => multi.exec());
     if (!results) throw new TransientError('policy counters transaction was aborted');

@@ -23,6 +23,7 @@
  * - `control:pause`          the fleet-wide pause (JSON, expires with the pause)
  * - `control:silences`       run-time silences (hash id → JSON with expiry)
  * - `control:do-not-deploy`  commits vigil rolled back (hash `<service>|<commit>` → JSON with expiry)
+ * - `control:breaker-resets` when a human last closed each breaker (hash `<kt>` → epoch ms)
  * - `status:findings` (hash id → finding), `status:findings:seen` (zset by last update),
  *   `status:findings:first` (hash id → first recorded), `status:events` (stream of audit records),
  *   `status:collectors` (hash id → last tick), `status:policy` (hash replica → policy in force):
@@ -93,7 +94,7 @@ export class RedisKeys {
   }
 
   /** Run-time controls every gate reads (holds, pause, silences, do-not-deploy memory). */
-  control(name: 'holds' | 'pause' | 'silences' | 'do-not-deploy'): string {
+  control(name: 'holds' | 'pause' | 'silences' | 'do-not-deploy' | 'breaker-resets'): string {
     return this.key(`control:${name}`);
   }
 
