@@ -7,7 +7,7 @@ import { ControlStore } from '../controls/store.js';
 import { type Clock, systemClock } from '../core/clock.js';
 import { parseDuration } from '../core/duration.js';
 import { createMetricsRegistry } from '../core/metrics.js';
-import { announcerFromConfig } from '../notify/from-config.js';
+import { announcerFromConfig } from '../notify/lib/from-config.js';
 import type { NotifyEvent } from '../notify/types.js';
 import { CounterStore } from '../policies/counters.js';
 import { type RedisKeys, redisKeys } from '../store/keys.js';

@@ -1,9 +1,9 @@
-import type { Config } from '../config.js';
-import type { Clock } from '../core/clock.js';
-import type { Logger } from '../core/logger.js';
-import type { MetricsRegistry } from '../core/metrics.js';
-import { notifierRegistry } from './index.js';
-import { type Announcer, createAnnouncer } from './lib/announce.js';
+import type { Config } from '../../config.js';
+import type { Clock } from '../../core/clock.js';
+import type { Logger } from '../../core/logger.js';
+import type { MetricsRegistry } from '../../core/metrics.js';
+import { notifierRegistry } from '../index.js';
+import { type Announcer, createAnnouncer } from './announce.js';
 
 /** The config's notifiers behind one announcer: the daemon's, and a command's that announces a change. */
 export function announcerFromConfig(
