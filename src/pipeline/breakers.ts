@@ -1,5 +1,6 @@
 import CircuitBreaker from 'opossum';
 import { isVigilError } from '../core/errors.js';
+import { isRateLimited } from '../platform/errors.js';
 import { counterKey, type PolicySnapshot, settingsOf } from '../policies/types.js';
 import { remediationRegistry } from '../remediations/index.js';
 import type { ExecuteOutcome, RemediationContext, RemediationPlan } from '../remediations/types.js';
@@ -46,7 +47,9 @@ export class BreakerSet {
         volumeThreshold: options.volume_threshold,
         resetTimeout: options.reset_timeout,
         // A plan the platform refuses says nothing about the platform's health.
-        errorFilter: (error: unknown) => isVigilError(error) && error.kind === 'permanent',
+        // Nor does a 429: the platform is healthy and asks us to slow down.
+        errorFilter: (error: unknown) =>
+          (isVigilError(error) && error.kind === 'permanent') || isRateLimited(error),
       },
     );
     breaker.on('open', () => this.openedAt.set(key, Date.now()));

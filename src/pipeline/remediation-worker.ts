@@ -10,6 +10,7 @@ import type { Logger } from '../core/logger.js';
 import { counter, type MetricsRegistry } from '../core/metrics.js';
 import type { Finding } from '../core/types.js';
 import type { NotifyEvent, RemediationStage } from '../notify/types.js';
+import { isRateLimited, retryAfterMs } from '../platform/errors.js';
 import type { ApprovalStore } from '../policies/approvals.js';
 import type { CounterStore } from '../policies/counters.js';
 import type { RemediationSettings } from '../policies/schema.js';
@@ -244,6 +245,7 @@ export class RemediationWorker {
         );
         throw error;
       }
+      if (isRateLimited(error)) return this.deferred(job, error, finding.id, plan, logger);
       await this.failed(error, breaker, finding.id, plan, snapshot, logger);
       const permanent = (isVigilError(error) && error.kind === 'permanent') || breaker.opened;
       if (permanent) throw new UnrecoverableError(errorMessage(error));
@@ -266,6 +268,29 @@ export class RemediationWorker {
         recoveryChecks(settingsOf(snapshot, plan.kind), this.settings.verifyAfterMs),
       ),
     );
+  }
+
+  /**
+   * The platform answered 429: not the target's failure and not an attempt. The whole queue waits
+   * the Retry-After (the quota is the project's, not the job's), then the job runs again.
+   */
+  private async deferred(
+    job: Job<RemediationJobData>,
+    error: unknown,
+    findingId: string,
+    plan: RemediationPlan,
+    logger: Logger,
+  ): Promise<never> {
+    const waitMs = retryAfterMs(error);
+    logger.warn({ waitMs, error: errorMessage(error) }, 'platform rate limit; remediation deferred');
+    await this.deps.audit.append({
+      event: 'remediation-deferred',
+      findingId,
+      plan,
+      reason: `rate limited by the platform (${errorMessage(error)}); retrying job ${job.id} in ${Math.ceil(waitMs / 1_000)} s, not counted as a failure`,
+    });
+    await this.queue.queue.rateLimit(waitMs);
+    throw Worker.RateLimitError();
   }
 
   private async failed(

@@ -1,4 +1,4 @@
-import { PermanentError, TransientError, type VigilError } from '../core/errors.js';
+import { isVigilError, PermanentError, TransientError, type VigilError } from '../core/errors.js';
 import { explainFailure, failureKind, type GcpCallSite } from './explain.js';
 
 /**
@@ -168,4 +168,38 @@ export async function bounded<T>(
   } finally {
     if (onAbort) deadline.removeEventListener('abort', onAbort);
   }
+}
+
+/** When a 429 carries no usable Retry-After, wait this long before the next attempt. */
+export const DEFAULT_RETRY_AFTER_MS = 10_000;
+
+/** True for a platform answer of "too many requests" (HTTP 429 / RESOURCE_EXHAUSTED). */
+export function isRateLimited(error: unknown): boolean {
+  return isVigilError(error) && error.code === 'gcp-rate-limited';
+}
+
+/**
+ * How long the platform asked us to wait: the `Retry-After` header (seconds or an HTTP date)
+ * found anywhere in the cause chain, bounded to [1 s, 1 h]; the default when there is none.
+ */
+export function retryAfterMs(error: unknown, now = Date.now()): number {
+  for (let current = error, depth = 0; current && depth < 6; depth++) {
+    const headers = (current as { response?: { headers?: unknown } }).response?.headers;
+    const raw = headerValue(headers, 'retry-after');
+    if (raw !== undefined) {
+      const seconds = Number(raw);
+      const ms = Number.isFinite(seconds) ? seconds * 1_000 : Date.parse(raw) - now;
+      if (Number.isFinite(ms)) return Math.min(3_600_000, Math.max(1_000, ms));
+    }
+    current = (current as { cause?: unknown }).cause;
+  }
+  return DEFAULT_RETRY_AFTER_MS;
+}
+
+function headerValue(headers: unknown, name: string): string | undefined {
+  if (!headers || typeof headers !== 'object') return undefined;
+  const get = (headers as { get?: unknown }).get;
+  if (typeof get === 'function') return (get.call(headers, name) as string | null) ?? undefined;
+  const value = (headers as Record<string, unknown>)[name];
+  return typeof value === 'string' ? value : undefined;
 }

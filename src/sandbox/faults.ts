@@ -17,6 +17,8 @@ export const faultSpec = z.strictObject({
   /** How many requests the rule hits before it expires; omit for unlimited. */
   count: z.number().int().min(1).optional(),
   message: z.string().optional(),
+  /** Sent as the `Retry-After` header (seconds), e.g. with status 429. */
+  retry_after_s: z.number().int().min(0).max(86_400).optional(),
 });
 export type FaultSpec = z.output<typeof faultSpec>;
 
@@ -30,6 +32,7 @@ export interface FaultHit {
   readonly status: number | undefined;
   readonly latencyMs: number;
   readonly message: string;
+  readonly retryAfterS: number | undefined;
 }
 
 export class FaultInjector {
@@ -68,6 +71,7 @@ export class FaultInjector {
         status: rule.status,
         latencyMs: rule.latency_ms,
         message: rule.message ?? `injected fault ${rule.id}: ${rule.status ?? 'latency'} on ${route}`,
+        retryAfterS: rule.retry_after_s,
       };
     }
     return undefined;

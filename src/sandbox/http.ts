@@ -18,6 +18,7 @@ export interface RouteRequest {
 export interface Reply {
   readonly status: number;
   readonly body: Json;
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 export interface Route {

@@ -77,7 +77,11 @@ async function serve(
       if (hit) fault = hit.rule;
       if (hit && hit.latencyMs > 0) await sleep(hit.latencyMs, signal);
       if (hit?.status !== undefined) {
-        reply = { status: hit.status, body: errorBody(match.route.dialect, hit.status, hit.message) };
+        reply = {
+          status: hit.status,
+          body: errorBody(match.route.dialect, hit.status, hit.message),
+          ...(hit.retryAfterS === undefined ? {} : { headers: { 'retry-after': String(hit.retryAfterS) } }),
+        };
       } else {
         const body = await readBody(request);
         reply = await match.route.handle({ method, url, params: match.params, body, signal });
@@ -88,7 +92,7 @@ async function serve(
   }
   if (!response.writableEnded && !response.destroyed) {
     const text = JSON.stringify(reply.body);
-    response.writeHead(reply.status, { 'content-type': 'application/json; charset=utf-8' });
+    response.writeHead(reply.status, { ...reply.headers, 'content-type': 'application/json; charset=utf-8' });
     response.end(text);
   }
   options.log.done(arrival);
