@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
@@ -10,12 +10,14 @@ import { type Config, loadConfig } from '../config.js';
 import { systemClock } from '../core/clock.js';
 import { errorMessage } from '../core/errors.js';
 import { createLogger, scrubSecrets } from '../core/logger.js';
+import type { AuditEntry } from '../core/types.js';
 import { Daemon } from '../daemon.js';
 import type { NotifyEvent } from '../notify/types.js';
 import type { Sandbox } from '../sandbox/index.js';
 import { deleteKeysWithPrefix } from '../store/redis.js';
 import { redisAnswers, startLocalRedis } from '../store/redis-server.js';
 import { contractAction, integerFlag } from './contract.js';
+import { renderTable, summarize } from './demo-summary.js';
 import type { CommandIo } from './io.js';
 
 /**
@@ -39,6 +41,44 @@ const CONFIG = fileURLToPath(new URL('../../examples/nba-props.yaml', import.met
 const DEMO_INTERVAL_MS = 3_000;
 const PROBE_INTERVAL_MS = 1_000;
 const EXPECTED_VERIFICATIONS = ['redeploy-service', 'run-job', 'restart-service'] as const;
+/** The seed incident's first affected day (grading outages from day 38, seed-incident.yaml): earlier episodes are clean days. */
+const INCIDENT_START = Date.parse('2026-01-26T00:00:00Z');
+/** The model whose grades no backfill can fix (its rows cannot be joined to results). */
+const UNFIXABLE = 'grading_completeness{model="ensemble_v1"}';
+/** The service a human pinned (the seed's jane.doe): vigil must leave it alone. */
+const PINNED = 'prediction-coordinator';
+
+/**
+ * Prints the summary table from the audit log, the false alarms on clean days, the pinned
+ * service and the audit chain; true when the log tells the story (no false alarm, the pinned
+ * service untouched, the chain intact).
+ */
+async function tellSummary(
+  auditFile: string,
+  problem: string | undefined,
+  say: (line: string) => void,
+): Promise<boolean> {
+  const entries = (await readFile(auditFile, 'utf8'))
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => JSON.parse(line) as AuditEntry);
+  const summary = summarize(entries, INCIDENT_START);
+  say('summary (from the audit log):');
+  for (const line of renderTable(summary.rows)) say(`  ${line}`);
+  say(
+    `false alarms on clean days (actions on episodes before ${new Date(INCIDENT_START).toISOString().slice(0, 10)}): ${summary.falseAlarms}`,
+  );
+  const pinned = summary.decisionsByTarget.get(PINNED) ?? 0;
+  say(
+    `${PINNED} (traffic pinned by a human): ${pinned === 0 ? 'untouched, reported as pinned, not drift' : `${pinned} decision(s)`}`,
+  );
+  say(
+    problem
+      ? `audit chain BROKEN: ${problem}`
+      : `audit chain intact: ${entries.length} entries in ${auditFile}`,
+  );
+  return problem === undefined && summary.falseAlarms === 0 && pinned === 0;
+}
 
 export async function runDemo(options: DemoOptions, io: CommandIo): Promise<number> {
   const say = (line: string) => io.stdout.write(`demo: ${line}\n`);
@@ -91,16 +131,14 @@ export async function runDemo(options: DemoOptions, io: CommandIo): Promise<numb
     const done = await story.run(options.timeoutMs);
     if (options.keep) await keepRunning(daemon, options.keep, say);
     await daemon.stop();
-    const audit = await verifyAuditFile(join(resolve(options.dataDir), 'audit', 'audit-demo.jsonl'));
-    say(
-      audit.problem
-        ? `audit log BROKEN: ${audit.problem}`
-        : `audit log ${audit.file}: ${audit.entries} entries, chain intact (vigil audit verify --dir ${join(options.dataDir, 'audit')})`,
-    );
+    const auditFile = join(resolve(options.dataDir), 'audit', 'audit-demo.jsonl');
+    const audit = await verifyAuditFile(auditFile);
     say(`the platform now: ${describePlatform(sandbox)}`);
+    const told = await tellSummary(auditFile, audit.problem, say);
     for (const line of story.missing()) say(`NOT SEEN: ${line}`);
-    say(done && !audit.problem ? 'the whole story happened' : 'the story did not complete');
-    return done && !audit.problem ? 0 : 1;
+    const happened = done && told;
+    say(happened ? 'the whole story happened' : 'the story did not complete');
+    return happened ? 0 : 1;
   } catch (error) {
     io.stderr.write(`demo: ${errorMessage(error)}\n`);
     return 1;
@@ -136,6 +174,8 @@ function demoConfig(config: Config): Config {
  */
 class Story {
   private readonly verified = new Set<string>();
+  private unfixableIneffective = false;
+  private held = false;
   private coverageCleared = false;
   private advanced = false;
   private wake: (() => void) | undefined;
@@ -147,6 +187,10 @@ class Story {
 
   observe(event: NotifyEvent): void {
     if (event.type === 'remediation' && event.stage === 'verified') this.verified.add(event.plan.kind);
+    if (event.type === 'remediation' && event.stage === 'ineffective' && event.detail.startsWith(UNFIXABLE))
+      this.unfixableIneffective = true;
+    if (event.type === 'control' && event.action === 'hold-placed' && event.text.includes(UNFIXABLE))
+      this.held = true;
     if (
       event.type === 'finding' &&
       event.finding.state === 'cleared' &&
@@ -160,10 +204,12 @@ class Story {
   async run(timeoutMs: number): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
-      if (!this.advanced && EXPECTED_VERIFICATIONS.every((kind) => this.verified.has(kind))) {
+      if (!this.advanced && this.judged()) {
         this.advanced = true;
         const state = await this.sandbox.advanceDays(2);
-        this.say(`every remediation verified; the sandbox lives two more days, to ${state.date}`);
+        this.say(
+          `every remediation judged by its metric (ensemble_v1 ineffective and held); the sandbox lives two more days, to ${state.date}`,
+        );
       }
       if (this.advanced && this.coverageCleared) return true;
       await new Promise<void>((resolve) => {
@@ -174,10 +220,17 @@ class Story {
     return false;
   }
 
+  private judged(): boolean {
+    const verified = EXPECTED_VERIFICATIONS.every((kind) => this.verified.has(kind));
+    return verified && this.unfixableIneffective && this.held;
+  }
+
   missing(): string[] {
     const lines = EXPECTED_VERIFICATIONS.filter((kind) => !this.verified.has(kind)).map(
       (kind) => `${kind} verified`,
     );
+    if (!this.unfixableIneffective) lines.push(`${UNFIXABLE} ineffective after the backfill`);
+    if (!this.held) lines.push('run-job/grading-backfill held');
     if (!this.coverageCleared) lines.push('vegas_line_coverage cleared');
     return lines;
   }

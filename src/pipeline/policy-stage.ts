@@ -124,6 +124,7 @@ export function decisionRecord(
     reason: decision.reason,
     plan: {
       series: finding.series,
+      since: finding.since,
       severity: finding.verdict.severity,
       rule: decision.ruleId,
       remediation: decision.remediation,

@@ -40,12 +40,32 @@ describe('vigil demo', () => {
       /\[vigil\] remediation ineffective: run grading-backfill --start-date 2026-01-26 --end-date 2026-02-01: grading_completeness\{model="ensemble_v1"\} 4\.2 → 4\.2/,
       /\[vigil\] remediation verified: restart prediction-worker/,
       /\[vigil\] cleared vegas_line_coverage = 9\d/,
-      /demo: audit log .*audit-demo\.jsonl: \d+ entries, chain intact/,
       /demo: the platform now: phase 4 \d+ commits behind main, prediction-worker health ok, 1 grading backfill run\(s\)/,
       /demo: the whole story happened/,
     ]) {
       expect(out).toMatch(line);
     }
+    // The summary table, read back from the audit log.
+    const row = (series: string) =>
+      out.split('\n').find((line) => line.startsWith(`demo:   ${series} `)) ?? `(no row for ${series})`;
+    expect(row('deploy_commits_behind{service="nba-phase4-precompute-processors"}')).toMatch(
+      /\| redeploy-service\/nba-phase4-precompute-processors +\| executed +\| verified 598 → 0 +\| —$/,
+    );
+    expect(row('grading_completeness{model="catboost_v8"}')).toMatch(
+      /\| run-job\/grading-backfill +\| executed +\| verified 18\.9 → 100 +\| —$/,
+    );
+    expect(row('grading_completeness{model="ensemble_v1"}')).toMatch(
+      /\| ineffective 4\.2 → 4\.2 +\| held until 2026-02-03 \d\d:\d\d$/,
+    );
+    expect(row('probe_up{service="prediction-worker",target="prediction-worker"}')).toMatch(
+      /\| restart-service\/prediction-worker +\| executed +\| verified 0 → 1 +\| —$/,
+    );
+    expect(row('vegas_line_coverage')).toMatch(/\| skip: deploy freeze: nba-phase4-precompute-processors/);
+    expect(out).toContain('demo: false alarms on clean days (actions on episodes before 2026-01-26): 0');
+    expect(out).toContain(
+      'demo: prediction-coordinator (traffic pinned by a human): untouched, reported as pinned, not drift',
+    );
+    expect(out).toMatch(/demo: audit chain intact: \d+ entries in .*audit-demo\.jsonl/);
     // Each remediation ran exactly once.
     expect(out.match(/remediation executed/g)).toHaveLength(3);
     expect(await readFile(join(dir, 'demo', 'vigil.log'), 'utf8')).toContain('"msg":"vigil started"');
