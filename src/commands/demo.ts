@@ -127,7 +127,9 @@ export async function runDemo(options: DemoOptions, io: CommandIo): Promise<numb
     say(
       `vigil is running (${config.collectors.length} collectors, policy ${config.policy_file}, logs in ${logFile}); its notifications follow`,
     );
-    say(`status page ${daemon.url}/ (from another terminal: vigil status --url ${daemon.url})`);
+    say(
+      `status page ${daemon.url}/ (from another terminal: vigil status --url ${daemon.url}); Redis keys under ${prefix}:`,
+    );
     const done = await story.run(options.timeoutMs);
     if (options.keep) await keepRunning(daemon, options.keep, say);
     await daemon.stop();

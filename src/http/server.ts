@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../core/logger.js';
-import type { MetricsRegistry } from '../core/metrics.js';
+import { gauge, type MetricsRegistry } from '../core/metrics.js';
 
 /** A named readiness condition: resolves to null when satisfied, or a one-line reason when not. */
 export interface ReadinessCheck {
@@ -34,6 +34,7 @@ export interface RunningHttpServer {
  * `routes` is given. Read-only: nothing but GET and HEAD is served.
  */
 export async function startHttpServer(settings: HttpSettings, deps: HttpDeps): Promise<RunningHttpServer> {
+  readyGauge(deps);
   const server = createServer((request, response) => {
     route(request, response, deps).catch((error: unknown) => {
       deps.logger.error({ err: error, path: request.url }, 'http handler failed');
@@ -65,6 +66,22 @@ async function route(request: IncomingMessage, response: ServerResponse, deps: H
   }
   if (deps.routes && (await deps.routes(url, response))) return;
   send(response, 404, { error: 'not found', endpoints: ['/healthz', '/readyz', '/metrics'] });
+}
+
+/** `vigil_ready`: what /readyz says, for Prometheus (the not-ready alert), checked at each scrape. */
+function readyGauge(deps: HttpDeps): void {
+  const ready = gauge(deps.metrics, {
+    name: 'vigil_ready',
+    help: '1 when every readiness check passes (as /readyz), else 0',
+  });
+  Object.assign(ready, {
+    collect: async () => {
+      const results = await Promise.all(
+        deps.readiness().map((c) => c.check().catch((e: Error) => e.message)),
+      );
+      ready.set(results.every((reason) => reason === null) ? 1 : 0);
+    },
+  });
 }
 
 async function readyz(response: ServerResponse, checks: readonly ReadinessCheck[]): Promise<void> {

@@ -1,5 +1,7 @@
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { ControlStore } from '../controls/store.js';
+import type { RuntimeControls } from '../controls/types.js';
 import type { Clock } from '../core/clock.js';
 import { ApprovalStore } from '../policies/approvals.js';
 import { CounterStore } from '../policies/counters.js';
@@ -45,16 +47,18 @@ export class StatusReader {
   private readonly keys: RedisKeys;
   private readonly counters: CounterStore;
   private readonly approvals: ApprovalStore;
+  private readonly runtime: ControlStore;
 
   constructor(private readonly deps: StatusReaderDeps) {
     this.keys = deps.keys;
     this.counters = new CounterStore({ redis: deps.redis, keys: deps.keys, clock: deps.clock });
     this.approvals = new ApprovalStore(deps.redis, deps.keys, deps.clock);
+    this.runtime = new ControlStore(deps.redis, deps.keys, deps.clock);
   }
 
   async overview(): Promise<StatusOverview> {
     const now = this.deps.clock.now();
-    const [records, events, collectors, policy, breakers, approvals, queue] = await Promise.all([
+    const [records, events, collectors, policy, breakers, approvals, queue, runtime] = await Promise.all([
       this.findingRecords(),
       this.events(),
       this.collectors(),
@@ -62,6 +66,7 @@ export class StatusReader {
       this.breakers(now),
       this.approvals.pending(),
       this.queueState(now),
+      this.runtime.read(now),
     ]);
     const decisions = decisionsByFinding(events);
     const findings: FindingWithDecisions[] = records
@@ -69,7 +74,7 @@ export class StatusReader {
       .map((record) => ({ ...record, decisions: decisions.get(record.id) ?? [] }));
     const remediations = remediationsOf(events).slice(0, 50);
     const budgets = await this.budgets(remediations, events, now);
-    const controls = this.controls(now);
+    const controls = [...runtimeControls(runtime), ...this.controls(now)];
     const problems = healthProblems({ breakers, budgets, controls, collectors, policy, now }, this.deps);
     return {
       now,
@@ -223,6 +228,47 @@ export class StatusReader {
   }
 }
 
+/** Holds, the pause, silences and vigil's own do-not-deploy memory, as the read model lists them. */
+function runtimeControls(runtime: RuntimeControls): ControlState[] {
+  const controls: ControlState[] = [];
+  if (runtime.pause)
+    controls.push({
+      kind: 'pause',
+      id: 'pause',
+      by: runtime.pause.by,
+      reason: runtime.pause.reason,
+      until: runtime.pause.until,
+    });
+  for (const hold of Object.values(runtime.holds))
+    controls.push({
+      kind: 'hold',
+      id: counterKey(hold.kind, hold.target),
+      target: hold.target,
+      by: hold.by,
+      reason: `${hold.kind}: ${hold.reason}`,
+      until: hold.until,
+    });
+  for (const silence of runtime.silences)
+    controls.push({
+      kind: 'silence',
+      id: silence.id,
+      target: silence.target,
+      by: silence.createdBy,
+      reason: `${silence.kind ?? 'every remediation'}: ${silence.reason}`,
+      until: silence.endsAt,
+    });
+  for (const memory of runtime.doNotDeploy)
+    controls.push({
+      kind: 'do-not-deploy',
+      id: `${memory.service}@${memory.commit}`,
+      target: memory.service,
+      by: 'vigil',
+      reason: `rolled back: ${memory.evidence}`,
+      until: memory.until,
+    });
+  return controls;
+}
+
 /** What makes vigil not healthy for an on-call (and `vigil status` exit 1). */
 function healthProblems(
   state: {
@@ -246,8 +292,10 @@ function healthProblems(
         `escalated: ${budget.kind} on ${budget.target} stopped after ${budget.consecutiveFailures} failure(s); a human must reset it`,
       );
   for (const control of state.controls)
-    if (control.kind === 'hold')
-      problems.push(`hold on ${control.target ?? control.id}: ${control.reason ?? ''}`);
+    if (control.kind === 'hold' || control.kind === 'pause')
+      problems.push(
+        `${control.kind} on ${control.target ?? 'every target'} by ${control.by ?? '?'}: ${control.reason ?? ''}`,
+      );
   for (const collector of state.collectors) {
     if (collector.lastOutcome === 'failure')
       problems.push(

@@ -102,6 +102,8 @@ export class StatusRecorder {
         ...(error ? { error } : {}),
       };
       await this.redis.hset(this.keys.status('collectors'), id, JSON.stringify(health));
+      // A ticking replica is alive: its policy state stays current between timer heartbeats.
+      await this.heartbeat();
     } catch (failure) {
       this.failed('collectors', failure);
     }

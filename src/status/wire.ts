@@ -4,7 +4,7 @@ import type { Redis } from 'ioredis';
 import type { Config } from '../config.js';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
-import type { MetricsRegistry } from '../core/metrics.js';
+import { gauge, type MetricsRegistry } from '../core/metrics.js';
 import { compileBinding } from '../detectors/binding.js';
 import { createApiRoutes } from '../http/api.js';
 import { defaultId } from '../pipeline/assemble.js';
@@ -16,8 +16,10 @@ import { StatusReader } from './read-model.js';
 import { StatusRecorder } from './recorder.js';
 import { SeriesViews } from './series.js';
 
-/** A collector whose last success is older than this many intervals is stale. */
+/** A collector whose last success is older than this many intervals is stale... */
 const STALE_INTERVALS = 3;
+/** ...and never sooner than this: a tick may wait its turn on a busy replica. */
+const STALE_FLOOR_MS = 60_000;
 
 /** The status parts of one daemon: what it records, what it reads, and the HTTP routes over them. */
 export interface StatusParts {
@@ -47,10 +49,16 @@ export function createStatusParts(
     queue: deps.queue,
     staleAfterMs: (id) => {
       const interval = intervals.get(id);
-      return interval === undefined ? undefined : STALE_INTERVALS * interval;
+      return interval === undefined ? undefined : Math.max(STALE_FLOOR_MS, STALE_INTERVALS * interval);
     },
   });
   const { findingToStart } = registerStatusMetrics(deps.metrics, reader, deps.policy);
+  const interval = gauge(deps.metrics, {
+    name: 'vigil_collector_interval_seconds',
+    help: 'Configured interval per collector (staleness alerts compare the last success with it)',
+    labelNames: ['collector'] as const,
+  });
+  for (const [id, ms] of intervals) interval.set({ collector: id }, ms / 1_000);
   const recorder = new StatusRecorder(
     deps.redis,
     keys,

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ControlStore } from '../../src/controls/store.js';
 import { ManualClock } from '../../src/core/clock.js';
 import { createLogger } from '../../src/core/logger.js';
 import { ApprovalStore } from '../../src/policies/approvals.js';
@@ -138,6 +139,40 @@ describe('status read model', () => {
       { kind: 'redeploy-service', target: 'nba-phase4', openUntil: T0 + 600_000 },
     ]);
     expect(overview.approvals.map((a) => [a.findingId, a.target])).toEqual([['f-coverage', 'nba-phase4']]);
+  });
+
+  it('a hold and the pause make vigil not healthy, each with who and why; silences are listed', async () => {
+    const { reader } = parts();
+    const controls = new ControlStore(t.redis, redisKeys(prefix), clock);
+    await controls.hold({
+      kind: 'redeploy-service',
+      target: 'nba-phase4',
+      since: T0,
+      until: T0 + 3_600_000,
+      by: 'vigil',
+      reason: 'verification ineffective',
+    });
+    await controls.pause({ by: 'alice', reason: 'incident review', since: T0, until: null });
+    await controls.silence({
+      target: 'prediction-worker',
+      kind: undefined,
+      startsAt: T0,
+      endsAt: T0 + 600_000,
+      createdBy: 'bob',
+      reason: 'load test',
+    });
+
+    const overview = await reader.overview();
+
+    expect(overview.health.problems).toEqual([
+      'pause on every target by alice: incident review',
+      'hold on nba-phase4 by vigil: redeploy-service: verification ineffective',
+    ]);
+    expect(overview.controls.map((c) => [c.kind, c.target ?? null, c.by])).toEqual([
+      ['pause', null, 'alice'],
+      ['hold', 'nba-phase4', 'vigil'],
+      ['silence', 'prediction-worker', 'bob'],
+    ]);
   });
 
   it('a breaker whose time has passed is closed', async () => {

@@ -21,6 +21,10 @@ function esc(text) {
   return String(text ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 function at(ms) {
+  // Tables read better with month-day and time; the header shows the full date.
+  return ms ? new Date(ms).toISOString().slice(5, 19).replace('T', ' ') : '–';
+}
+function fullTime(ms) {
   return ms
     ? new Date(ms)
         .toISOString()
@@ -39,8 +43,8 @@ function table(headers, rows, empty) {
   const body = rows.map((cells) => `<tr>${cells.map((c) => `<td>${c}</td>`).join('')}</tr>`).join('');
   return `<table><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>`;
 }
-function card(title, html, id) {
-  return `<div class="card" id="${id}"><h3>${esc(title)}</h3>${html}</div>`;
+function card(title, html, id, size = '') {
+  return `<div class="card ${size}" id="${id}"><h3>${esc(title)}</h3>${html}</div>`;
 }
 function findingLink(id) {
   return `<a href="#/finding/${encodeURIComponent(id)}" class="finding-link">${esc(id)}</a>`;
@@ -52,7 +56,7 @@ function renderHeader(status) {
   health.className = `badge ${status.health.ok ? 'ok' : 'bad'}`;
   const policy = status.policy.map((p) => `${p.replica}: mode ${p.mode}, policy ${p.hash.slice(0, 12)}`);
   document.getElementById('mode').textContent = policy.join(' · ') || 'no policy loaded';
-  document.getElementById('updated').textContent = `as of ${at(status.now)}`;
+  document.getElementById('updated').textContent = `as of ${fullTime(status.now)} (UTC)`;
 }
 
 function renderOverview(status) {
@@ -141,11 +145,11 @@ function renderOverview(status) {
     : '<p class="empty">no queue on this replica</p>';
   document.getElementById('overview').innerHTML = `<h2>Overview</h2><div class="grid">${[
     card('Health', problems, 'card-health'),
-    card('Open findings', findings, 'card-findings'),
-    card('Recent remediations', remediations, 'card-remediations'),
-    card('Holds, silences, pauses, overrides', controls, 'card-controls'),
+    card('Holds, silences, pauses, overrides', controls, 'card-controls', 'wide'),
     card('Pending approvals', approvals, 'card-approvals'),
     card('Breakers', breakers, 'card-breakers'),
+    card('Open findings', findings, 'card-findings', 'wide'),
+    card('Recent remediations', remediations, 'card-remediations', 'wide'),
     card('Budgets', budgets, 'card-budgets'),
     card('Collectors', collectors, 'card-collectors'),
     card('Remediation queue', queue, 'card-queue'),
@@ -252,8 +256,7 @@ function controlsFor(view, controls) {
   return controls.filter((c) => c.target && names.includes(c.target));
 }
 
-async function renderChart(key, status) {
-  const view = await get(`/api/series?key=${encodeURIComponent(key)}`);
+async function renderChart(key, view, status) {
   let state = charts.get(key);
   if (!state) {
     const el = document.createElement('div');
@@ -303,7 +306,11 @@ async function renderChart(key, status) {
 
 async function renderCharts(status) {
   const { series } = await get('/api/series');
-  for (const key of series) await renderChart(key, status);
+  const views = await Promise.all(series.map((key) => get(`/api/series?key=${encodeURIComponent(key)}`)));
+  // Series with findings first (the story), then the quiet ones, each group in name order.
+  const order = series.map((key, i) => ({ key, view: views[i] }));
+  order.sort((a, b) => Number(b.view.findings.length > 0) - Number(a.view.findings.length > 0));
+  for (const { key, view } of order) await renderChart(key, view, status);
   document.getElementById('charts').dataset.ready = 'true';
 }
 
