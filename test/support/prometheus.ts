@@ -19,7 +19,7 @@ export interface RunningPrometheus {
 }
 
 /**
- * A throwaway Prometheus on a free loopback port scraping `target` every second, evaluating
+ * A throwaway Prometheus on a free loopback port scraping `target` every 3 s (a loaded machine must not time a scrape out), evaluating
  * deploy/prometheus-rules.yml with every `for:` set to 0s (promtool's unit tests prove the
  * durations; this proves the expressions fire on what vigil really exports).
  */
@@ -30,7 +30,7 @@ export async function startPrometheus(target: string): Promise<RunningPrometheus
   const host = new URL(target).host;
   await writeFile(
     join(dir, 'prometheus.yml'),
-    `global: { scrape_interval: 1s, evaluation_interval: 1s }\nrule_files: [rules.yml]\nscrape_configs:\n  - job_name: vigil\n    static_configs: [{ targets: ['${host}'] }]\n`,
+    `global: { scrape_interval: 3s, scrape_timeout: 3s, evaluation_interval: 1s }\nrule_files: [rules.yml]\nscrape_configs:\n  - job_name: vigil\n    static_configs: [{ targets: ['${host}'] }]\n`,
   );
   const port = await freePort();
   const child: ChildProcess = spawn(
