@@ -75,7 +75,8 @@ describe('Cloud Run Admin v2 emulation with the real @google-cloud/run clients',
     const state = sandbox.state().services.find((item) => item.name === 'nba-phase3-analytics-processors');
     expect(state).toMatchObject({ commit: main, commits_behind_main: 0 });
     const polls = sandbox.requests(mark).filter((entry) => entry.route === 'run.operations.get');
-    expect(polls.length).toBeGreaterThanOrEqual(2);
+    // At least one poll: under load the first poll may already find the rollout done.
+    expect(polls.length).toBeGreaterThanOrEqual(1);
   });
 
   it('refuses an update made from a stale read, as Cloud Run does with etags', async () => {
