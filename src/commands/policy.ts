@@ -32,7 +32,7 @@ export const EXIT_INVALID = 2;
 /** `vigil policy check FILE [--config FILE]`: the loader the daemon uses, offline. */
 export async function runPolicyCheck(
   file: string,
-  options: { config?: string | undefined },
+  options: { config?: string | undefined; json?: boolean | undefined },
   io: CommandIo,
   clock: Clock = systemClock,
 ): Promise<number> {
@@ -49,7 +49,11 @@ export async function runPolicyCheck(
     const advice = state === 'expired' ? '; delete it' : '';
     io.stderr.write(`${file}:${override.line} warning: override "${override.id}" ${when}${advice}\n`);
   }
-  io.stdout.write(`${file}: ok (${summary(snapshot)})\n`);
+  io.stdout.write(
+    options.json
+      ? `${JSON.stringify({ file, ok: true, mode: snapshot.mode, rules: snapshot.rules.length, overrides: snapshot.overrides.length, maintenance_windows: snapshot.maintenanceWindows.length, sha256: snapshot.hash })}\n`
+      : `${file}: ok (${summary(snapshot)})\n`,
+  );
   return EXIT_OK;
 }
 
@@ -125,6 +129,7 @@ export interface ExplainOptions {
   readonly counters?: string | undefined;
   readonly at?: string | undefined;
   readonly approved?: boolean | undefined;
+  readonly json?: boolean | undefined;
 }
 
 /** `vigil policy explain`: prints each decision and its gate trail for one finding. */
@@ -149,6 +154,12 @@ export async function runPolicyExplain(
   const decisions = evaluate(full, snapshot, now, withZeros(counters?.value, full, snapshot), {
     approved: options.approved === true,
   });
+  if (options.json) {
+    io.stdout.write(
+      `${JSON.stringify({ policy: snapshot.file, sha256: snapshot.hash, at: now, finding: full, decisions })}\n`,
+    );
+    return EXIT_OK;
+  }
   io.stdout.write(
     `policy ${snapshot.file} (sha256 ${snapshot.hash.slice(0, 12)}) at ${new Date(now).toISOString()}\n`,
   );
@@ -242,12 +253,15 @@ export function registerPolicyCommand(program: Command): void {
     .description('Validate a policy file exactly as the daemon would (exit 0 valid, 2 invalid)')
     .argument('<file>', 'policy file')
     .option('-c, --config <file>', 'config file whose detectors define the known metrics')
+    .option('--json', 'print the summary as JSON')
     .addHelpText(
       'after',
       '\nExamples:\n  $ vigil policy check examples/policy.nba-props.yaml\n  $ vigil policy check examples/policy.nba-props.yaml -c examples/nba-props.yaml',
     )
     .action(
-      contractAction((file: string, options: { config?: string }) => runPolicyCheck(file, options, io)),
+      contractAction((file: string, options: { config?: string; json?: boolean }) =>
+        runPolicyCheck(file, options, io),
+      ),
     );
   policy
     .command('explain')
@@ -260,6 +274,7 @@ export function registerPolicyCommand(program: Command): void {
     .option('--counters <json>', 'counters as JSON or @file.json (default: nothing ran)')
     .option('--at <time>', 'evaluate at this RFC 3339 time instead of now')
     .option('--approved', 'evaluate as if a human approved the remediation')
+    .option('--json', 'print the finding and its decisions (with gate trails) as JSON')
     .addHelpText(
       'after',
       '\nExample:\n  $ vigil policy explain --policy examples/policy.nba-props.yaml --finding \'{"metric":"grading_completeness","labels":{"model":"catboost_v9"}}\'',

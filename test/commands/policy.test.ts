@@ -85,6 +85,22 @@ describe('vigil policy check', () => {
 });
 
 describe('vigil policy explain', () => {
+  it('--json prints the finding and each decision with its gate trail as one document', async () => {
+    const io = capture();
+    const finding = JSON.stringify({ metric: 'grading_completeness', labels: { model: 'catboost_v9' } });
+
+    const code = await runPolicyExplain(
+      { policy: EXAMPLE, finding, at: '2026-02-03T13:00:00Z', json: true },
+      io,
+    );
+    const report = JSON.parse(io.out()) as { at: number; decisions: { action: string; gates: unknown[] }[] };
+
+    expect(code).toBe(0);
+    expect(report.at).toBe(Date.parse('2026-02-03T13:00:00Z'));
+    expect(report.decisions[0]?.action).toBe('act');
+    expect(report.decisions[0]?.gates.length).toBeGreaterThan(3);
+  });
+
   it('prints the decision and the gate trail', async () => {
     const io = capture();
     const finding = JSON.stringify({
