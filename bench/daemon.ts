@@ -17,6 +17,7 @@ import { median, report, say } from './report.js';
  * - RSS of the compiled daemon IDLE_S seconds after it became ready;
  * - RSS growth over one simulated hour of ticks: every collector interval divided by SPEEDUP, so
  *   3600/SPEEDUP wall seconds run an hour's ticks; growth from after the first WARM_S seconds.
+ * VIGIL_BENCH_STARTS_ONLY=1 stops after the start figures (a quick A/B of start-up work).
  */
 const BENCH = 'daemon';
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -31,6 +32,8 @@ interface Running {
   readonly url: string;
   /** Milliseconds from spawn to the first /readyz 200. */
   readonly readyMs: number;
+  /** CPU milliseconds the process had used by then (steadier than wall time on a shared machine). */
+  readonly readyCpuMs: number;
   /** The last lines it printed, for a failure message. */
   readonly output: string[];
 }
@@ -58,7 +61,10 @@ async function startDaemon(command: readonly string[], env: NodeJS.ProcessEnv): 
       (response) => response.status,
       () => 0,
     );
-    if (status === 200) return { child, url, readyMs: performance.now() - started, output };
+    if (status === 200) {
+      const readyMs = performance.now() - started;
+      return { child, url, readyMs, readyCpuMs: cpuMs(child.pid as number), output };
+    }
     if (performance.now() > deadline) {
       child.kill('SIGKILL');
       throw new Error(`vigil not ready within ${READY_TIMEOUT_MS} ms:\n${output.join('\n')}`);
@@ -75,6 +81,13 @@ async function stopDaemon(running: Running): Promise<void> {
   const timer = setTimeout(() => running.child.kill('SIGKILL'), 30_000);
   await exited;
   clearTimeout(timer);
+}
+
+/** User + system CPU time of a process so far, ms (/proc/PID/stat, in clock ticks of 10 ms). */
+function cpuMs(pid: number): number {
+  // The command name (field 2) may hold spaces; the fields after its closing parenthesis do not.
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
 /** Resident set size of a process, MB (VmRSS from /proc). */
@@ -116,9 +129,11 @@ export async function run(): Promise<void> {
       ['start → /readyz 200, dist (dist/cli.js)', ['dist/cli.js', 'run', '-c', seedConfig], 1_500],
     ] as const) {
       const times: number[] = [];
+      const cpu: number[] = [];
       for (let i = 0; i < STARTS; i++) {
         const running = await startDaemon(command, env);
         times.push(running.readyMs);
+        cpu.push(running.readyCpuMs);
         await stopDaemon(running);
       }
       report({
@@ -129,8 +144,15 @@ export async function run(): Promise<void> {
         note: `(min ${Math.min(...times).toFixed(0)}, max ${Math.max(...times).toFixed(0)})`,
         ...(target === undefined ? {} : { target: { op: '<=', value: target } }),
       });
+      report({
+        bench: BENCH,
+        figure: `${label.replace('start → /readyz 200', 'CPU to ready')}`,
+        value: median(cpu),
+        unit: 'ms',
+      });
     }
 
+    if (process.env.VIGIL_BENCH_STARTS_ONLY === '1') return;
     const idle = await startDaemon(['dist/cli.js', 'run', '-c', seedConfig], env);
     try {
       await sleep(IDLE_S * 1_000);

@@ -1,7 +1,10 @@
+import { loadavg } from 'node:os';
+
 /**
  * How every benchmark reports a figure: a human line by default, or with `--json` one JSON line
  * per figure (`{"bench","figure","value","unit","target","met"}`) so a script can compare runs.
- * A target is a bound (`<=` or `>=`); `met` is null for figures without one.
+ * A target is a bound (`<=` or `>=`); `met` is null for figures without one. Human lines end with
+ * the 1-minute load average when the figure was taken: on a shared machine it explains the spread.
  */
 export interface Target {
   readonly op: '<=' | '>=' | '<';
@@ -47,8 +50,9 @@ export function report(figure: Figure): boolean | null {
     ? `  (target ${figure.target.op} ${figure.target.value} ${figure.unit}: ${ok ? 'met' : 'MISSED'})`
     : '';
   const note = figure.note ? `  ${figure.note}` : '';
+  const load = `  [load ${(loadavg()[0] as number).toFixed(1)}]`;
   process.stdout.write(
-    `  ${figure.figure.padEnd(44)} ${format(figure.value).padStart(10)} ${figure.unit}${note}${goal}\n`,
+    `  ${figure.figure.padEnd(44)} ${format(figure.value).padStart(10)} ${figure.unit}${note}${goal}${load}\n`,
   );
   return ok;
 }
