@@ -1,18 +1,12 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Sandbox } from '../../src/sandbox/index.js';
-import { startThrowawayRedis, type ThrowawayRedis } from '../support/redis-server.js';
+import { describe, expect, it } from 'vitest';
 import { waitFor } from '../support/wait.js';
 import {
   auditEntries,
   decider,
   expectMutationsAudited,
-  manyServicesSandbox,
   mutations,
-  type WorkerProcess,
+  useDrill,
   wedgedFinding,
   workerOn,
 } from './support.js';
@@ -30,29 +24,18 @@ rules:
     action: { kind: restart-service, params: { service: '{{labels.service}}' } }
 `;
 
-let redis: ThrowawayRedis;
-let sandbox: Sandbox;
-let dir: string;
-let worker: WorkerProcess | undefined;
-
-beforeAll(async () => {
-  redis = await startThrowawayRedis(['--maxmemory', '64mb', '--maxmemory-policy', 'allkeys-lru']);
-  sandbox = await manyServicesSandbox(2);
-  dir = await mkdtemp(join(tmpdir(), 'vigil-eviction-'));
-});
-afterAll(async () => {
-  worker?.kill();
-  await sandbox.close();
-  await redis.stop();
-  await rm(dir, { recursive: true, force: true });
+const env = useDrill({
+  services: 2,
+  redisArgs: ['--maxmemory', '64mb', '--maxmemory-policy', 'allkeys-lru'],
 });
 
 describe('eviction drill: Redis with maxmemory-policy allkeys-lru', () => {
   it('runs nothing (audited skip) until the policy is noeviction, then the plan runs once', async () => {
-    const drill = { redisUrl: redis.url, namespace: 'vigil-evict', dir, policy: POLICY };
+    const { redis, sandbox, dir, workers } = env();
+    const drill = env().settings('vigil-evict', POLICY);
     const deciding = await decider(drill);
     const start = sandbox.requests().at(-1)?.seq ?? 0;
-    worker = workerOn(sandbox, { ...drill, replica: 'a' });
+    workers.push(workerOn(sandbox, { ...drill, replica: 'a' }));
     const skipped = async () =>
       (await auditEntries(dir)).filter((entry) => entry.event === 'remediation-skipped');
 

@@ -1,17 +1,11 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Sandbox } from '../../src/sandbox/index.js';
-import { startThrowawayRedis, type ThrowawayRedis } from '../support/redis-server.js';
+import { describe, expect, it } from 'vitest';
 import { waitFor } from '../support/wait.js';
 import {
   auditEntries,
   decider,
   expectMutationsAudited,
-  manyServicesSandbox,
   mutations,
-  type WorkerProcess,
+  useDrill,
   wedgedFinding,
   workerOn,
 } from './support.js';
@@ -29,26 +23,12 @@ rules:
     action: { kind: restart-service, params: { service: '{{labels.service}}' } }
 `;
 
-let redis: ThrowawayRedis;
-let sandbox: Sandbox;
-let dir: string;
-let worker: WorkerProcess | undefined;
-
-beforeAll(async () => {
-  redis = await startThrowawayRedis();
-  sandbox = await manyServicesSandbox(2);
-  dir = await mkdtemp(join(tmpdir(), 'vigil-429-'));
-});
-afterAll(async () => {
-  worker?.kill();
-  await sandbox.close();
-  await redis.stop();
-  await rm(dir, { recursive: true, force: true });
-});
+const env = useDrill({ services: 2 });
 
 describe('rate-limit drill: Cloud Run answers 429 with Retry-After', () => {
   it('waits the Retry-After, keeps its attempts and the target clean, then restarts once', async () => {
-    const drill = { redisUrl: redis.url, namespace: 'vigil-429', dir, policy: POLICY };
+    const { sandbox, dir, workers } = env();
+    const drill = env().settings('vigil-429', POLICY);
     const deciding = await decider(drill);
     const start = sandbox.requests().at(-1)?.seq ?? 0;
     sandbox.faults.add({
@@ -59,7 +39,7 @@ describe('rate-limit drill: Cloud Run answers 429 with Retry-After', () => {
       probability: 1,
       count: 3,
     });
-    worker = workerOn(sandbox, { ...drill, replica: 'a' });
+    workers.push(workerOn(sandbox, { ...drill, replica: 'a' }));
 
     await deciding.decide([wedgedFinding('svc-00')]);
     const entries = await waitFor(

@@ -1,18 +1,12 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Sandbox } from '../../src/sandbox/index.js';
-import { startThrowawayRedis, type ThrowawayRedis } from '../support/redis-server.js';
+import { describe, expect, it } from 'vitest';
 import { waitFor } from '../support/wait.js';
 import {
   auditEntries,
   decider,
   expectMutationsAudited,
-  manyServicesSandbox,
   mutations,
   remediationsDone,
-  type WorkerProcess,
+  useDrill,
   wedgedFinding,
   workerOn,
 } from './support.js';
@@ -37,26 +31,12 @@ rules:
 `;
 const SERVICES = 20;
 
-let redis: ThrowawayRedis;
-let sandbox: Sandbox;
-let dir: string;
-const workers: WorkerProcess[] = [];
-
-beforeAll(async () => {
-  redis = await startThrowawayRedis();
-  sandbox = await manyServicesSandbox(SERVICES);
-  dir = await mkdtemp(join(tmpdir(), 'vigil-storm-'));
-});
-afterAll(async () => {
-  for (const worker of workers) worker.kill();
-  await sandbox.close();
-  await redis.stop();
-  await rm(dir, { recursive: true, force: true });
-});
+const env = useDrill({ services: SERVICES });
 
 describe('storm drill: 20 wedged services, two replicas', () => {
   it('restarts exactly max_per_hour.global services and audits every other decision as a skip with its reason', async () => {
-    const drill = { redisUrl: redis.url, namespace: 'vigil-storm', dir, policy: POLICY };
+    const { sandbox, dir, workers } = env();
+    const drill = env().settings('vigil-storm', POLICY);
     const deciding = await decider(drill);
     const start = sandbox.requests().at(-1)?.seq ?? 0;
     for (const replica of ['a', 'b'])

@@ -1,11 +1,12 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readdir, readFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import pino from 'pino';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { AuditLog } from '../../src/audit/log.js';
 import { systemClock } from '../../src/core/clock.js';
 import type { AuditEntry, Finding } from '../../src/core/types.js';
@@ -17,6 +18,7 @@ import { parseScenario, type Sandbox, startSandbox } from '../../src/sandbox/ind
 import type { LoggedRequest } from '../../src/sandbox/request-log.js';
 import { redisKeys } from '../../src/store/keys.js';
 import { finding, policyOf } from '../policies/helpers.js';
+import { startThrowawayRedis, type ThrowawayRedis } from '../support/redis-server.js';
 
 /** Helpers shared by the fault drills: a sandbox with many services, worker processes, audit reads. */
 
@@ -207,4 +209,46 @@ export function wedgedFinding(service: string): Finding {
     timestamp: now,
     since: now - 60_000,
   });
+}
+
+/** What every drill runs on: a throwaway redis-server, a many-services sandbox, an audit dir. */
+export interface Drill {
+  readonly redis: ThrowawayRedis;
+  readonly sandbox: Sandbox;
+  readonly dir: string;
+  /** Worker processes started by the test, killed after the suite. */
+  readonly workers: WorkerProcess[];
+  /** The decider/worker settings for `policy` under `namespace`. */
+  settings(
+    namespace: string,
+    policy: string,
+  ): { redisUrl: string; namespace: string; dir: string; policy: string };
+}
+
+/** Registers the suite's drill environment (started before, torn down after); read it in tests. */
+export function useDrill(options: { services: number; redisArgs?: readonly string[] }): () => Drill {
+  let drill: Drill | undefined;
+  beforeAll(async () => {
+    const redis = await startThrowawayRedis(options.redisArgs ?? []);
+    const sandbox = await manyServicesSandbox(options.services);
+    const dir = await mkdtemp(join(tmpdir(), 'vigil-drill-'));
+    drill = {
+      redis,
+      sandbox,
+      dir,
+      workers: [],
+      settings: (namespace, policy) => ({ redisUrl: redis.url, namespace, dir, policy }),
+    };
+  });
+  afterAll(async () => {
+    if (!drill) return;
+    for (const worker of drill.workers) worker.kill();
+    await drill.sandbox.close();
+    await drill.redis.stop();
+    await rm(drill.dir, { recursive: true, force: true });
+  });
+  return () => {
+    if (!drill) throw new Error('drill not started');
+    return drill;
+  };
 }
