@@ -43,7 +43,8 @@ export const configSchema = z.strictObject({
         .default('redis://127.0.0.1:6379'),
       key_prefix: z.string().min(1).default('vigil'),
       connect_timeout: duration.default(5_000),
-      max_retry_delay: duration.default(10_000),
+      // Short, so vigil is back within seconds of Redis returning (the guarantee is 5 s).
+      max_retry_delay: duration.default(2_000),
     })
     .prefault({}),
   http: z

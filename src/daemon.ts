@@ -68,7 +68,7 @@ export class Daemon {
   private announcer: Announcer | undefined;
   private auditProblem: string | undefined;
   private scheduling: Promise<void> | undefined;
-  private schedulerReady = false;
+  private ticks: TickScheduler | undefined;
   private readonly shutdown = new AbortController();
   private status: StatusParts | undefined;
   private remediationQueue: Queue | undefined;
@@ -178,9 +178,11 @@ export class Daemon {
     this.readinessChecks.push({
       name: 'scheduler',
       check: async () =>
-        this.schedulerReady ? null : 'collector schedulers not started (waiting for Redis)',
+        this.ticks ? this.ticks.problem : 'collector schedulers not started (waiting for Redis)',
     });
     const launch = (): void => {
+      // Redis back after an outage: it may have come back empty, so put the schedulers back now.
+      void this.ticks?.ensure();
       this.scheduling ??= this.launchPipeline(redis, logger).catch((error: unknown) => {
         logger.error({ error: errorMessage(error) }, 'pipeline start failed; retrying when Redis reconnects');
         this.scheduling = undefined;
@@ -296,7 +298,7 @@ export class Daemon {
         );
       },
     );
-    this.schedulerReady = true;
+    this.ticks = scheduler;
     logger.info({ collectors: [...byId.keys()] }, 'collector schedulers started');
   }
 

@@ -20,7 +20,7 @@ describe('config', () => {
       url: 'redis://127.0.0.1:6379',
       key_prefix: 'vigil',
       connect_timeout: 5_000,
-      max_retry_delay: 10_000,
+      max_retry_delay: 2_000,
     });
     expect(config.http).toEqual({ host: '127.0.0.1', port: 9464 });
     expect(config.shutdown_grace).toBe(30_000);
