@@ -8,7 +8,7 @@ import { csvField, readSeriesCsv } from '../backtest/csv.js';
 import { BacktestRunner, BacktestSummary } from '../backtest/runner.js';
 import { ConfigError, errorMessage, isVigilError } from '../core/errors.js';
 import { compileBinding, type DetectorBinding, detectorBinding } from '../detectors/binding.js';
-import { detectorRegistry } from '../detectors/index.js';
+import { DEFAULT_DETECTOR, detectorRegistry } from '../detectors/index.js';
 import { contractAction } from './contract.js';
 
 export interface BacktestOptions {
@@ -102,13 +102,12 @@ async function resolveBinding(options: BacktestOptions): Promise<DetectorBinding
       throw new ConfigError(`the binding for ${options.series} has no ${options.detector} detector`);
     return { ...binding, use };
   }
-  if (!options.detector)
-    throw new ConfigError('--detector KIND is required (or --config FILE --series NAME)');
-  detectorRegistry.get(options.detector);
+  const kind = options.detector ?? DEFAULT_DETECTOR;
+  detectorRegistry.get(kind);
   const metric = options.series ?? basename(options.input, extname(options.input));
   const parsed = detectorBinding.safeParse({
     metric,
-    use: [{ kind: options.detector, options: parseJsonOptions(options.options) }],
+    use: [{ kind, options: parseJsonOptions(options.options) }],
   });
   if (!parsed.success)
     throw new ConfigError(
@@ -139,7 +138,10 @@ export function registerBacktestCommand(program: Command): void {
     .description('replay a timestamp,value CSV through a detector and write per-row anomaly scores')
     .argument('<input>', 'CSV with header timestamp,value (ISO-8601 or YYYY-MM-DD HH:MM:SS, UTC)')
     .argument('[output]', 'output CSV (same as -o)')
-    .option('--detector <kind>', `detector kind: ${detectorRegistry.kinds.join(', ')}`)
+    .option(
+      '--detector <kind>',
+      `detector kind (default ${DEFAULT_DETECTOR}): ${detectorRegistry.kinds.join(', ')}`,
+    )
     .option('--options <json>', 'detector options as JSON, e.g. {"window":28,"direction":"down"}')
     .option('-c, --config <file>', 'config file whose detectors: binding to use (with --series)')
     .option('--series <name>', 'series name, metric or metric{label="value"}; names the metric in reasons')

@@ -1,4 +1,5 @@
 import { createRegistry, type PluginDefinition } from '../core/plugin.js';
+import { auto } from './auto.js';
 import { ewma } from './ewma.js';
 import { robustZscore } from './robust-zscore.js';
 import { seasonalZscore } from './seasonal-zscore.js';
@@ -14,12 +15,16 @@ export type AnyDetectorDefinition = PluginDefinition<unknown, Detector, Detector
  * equals the kind files in src/detectors (helpers live in src/detectors/lib/).
  */
 export const detectorRegistry = createRegistry<AnyDetectorDefinition>('detector', [
+  auto,
   zscore,
   robustZscore,
   seasonalZscore,
   ewma,
   threshold,
 ]);
+
+/** The kind a binding without `use:` gets, and `vigil backtest` without `--detector`. */
+export const DEFAULT_DETECTOR = 'auto';
 
 /** Parses raw options with the kind's schema and creates the detector; throws on bad options. */
 export function createDetector(kind: string, rawOptions: unknown, deps: DetectorDeps): Detector {

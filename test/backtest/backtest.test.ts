@@ -107,7 +107,7 @@ describe('runBacktest', () => {
     ],
     [{ detector: 'zscore', options: 'not json' }, /--options is not valid JSON/],
     [{ detector: 'prophet' }, /unknown detector kind "prophet"/],
-    [{}, /--detector KIND is required/],
+    [{ config: 'vigil.yaml' }, /--config needs --series NAME/],
   ])('exits 2 on bad arguments %j', async (options, message) => {
     const stderr = capture();
 
@@ -118,6 +118,19 @@ describe('runBacktest', () => {
 
     expect(code).toBe(2);
     expect(stderr.text()).toMatch(message);
+  });
+
+  it('runs the default detector, auto, when no --detector is given', async () => {
+    const output = join(dir, 'auto.csv');
+
+    const code = await runBacktest(
+      { input: seedCsv(), output },
+      { stdout: new PassThrough(), stderr: capture().stream },
+    );
+
+    expect(code).toBe(0);
+    const rows = readFileSync(output, 'utf8').trim().split('\n').slice(1);
+    expect(rows.some((row) => row.includes(',critical,'))).toBe(true);
   });
 
   it('exits 2 with the line number on a bad CSV', async () => {

@@ -32,7 +32,7 @@ describe('detectorRegistry', () => {
 
   it('names the known kinds for an unknown one', () => {
     expect(() => detectorRegistry.get('prophet')).toThrow(
-      'unknown detector kind "prophet" (known: ewma, robust-zscore, seasonal-zscore, threshold, zscore)',
+      'unknown detector kind "prophet" (known: auto, ewma, robust-zscore, seasonal-zscore, threshold, zscore)',
     );
   });
 });

@@ -47,6 +47,8 @@ const series = fc
   });
 
 const CASES: [string, Record<string, unknown>][] = [
+  ['auto', { min_history: 3, min_points: 6, window: '4h' }],
+  ['auto', { period: '6h', seasons: 3, min_autocorrelation: -1, min_seasonal_points: 2, min_history: 2 }],
   ['robust-zscore', { window: 12, min_history: 4 }],
   ['robust-zscore', { window: '5h', min_history: 3 }],
   [
