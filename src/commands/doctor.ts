@@ -9,8 +9,11 @@ import {
   checkGit,
   checkPolicy,
   checkRedis,
+  checkRemediationTargets,
   collectorResults,
+  usesGoogle,
 } from '../doctor/checks.js';
+import { createGcpClients } from '../platform/index.js';
 import { createRedis } from '../store/redis.js';
 import { contractAction, EXIT, withConfig, withExamples, withJson } from './contract.js';
 import { type CommandIo, processIo } from './io.js';
@@ -46,7 +49,21 @@ export async function runDoctor(
     const redisResult = await checkRedis(redis, config.redis.url, timeoutMs);
     report(redisResult);
     report(await checkAuditDir(config));
-    report(await checkPolicy(config));
+    const policy = await checkPolicy(config);
+    report(policy.result);
+    if (policy.snapshot && usesGoogle(config)) {
+      const gcp = createGcpClients({
+        project: config.gcp.project ?? '',
+        region: config.gcp.region,
+        endpoint: config.gcp.endpoint,
+        timeoutMs,
+      });
+      try {
+        for (const result of await checkRemediationTargets(config, policy.snapshot, gcp.run)) report(result);
+      } finally {
+        await gcp.close();
+      }
+    }
     for (const result of await checkGit(config, timeoutMs)) report(result);
     // The collectors store samples in Redis: without it their reads cannot be tried.
     if (redisResult.status === 'ok' || redis.status === 'ready') {

@@ -9,7 +9,9 @@ import { errorMessage } from '../core/errors.js';
 import { scrubSecrets } from '../core/logger.js';
 import type { TickReport } from '../pipeline/tick.js';
 import { PRODUCTION_DOC } from '../platform/explain.js';
+import type { CloudRunAdapter } from '../platform/index.js';
 import { readPolicyFile } from '../policies/load.js';
+import type { PolicySnapshot } from '../policies/types.js';
 
 /**
  * `vigil doctor`'s live checks. Each answers one question a person pointing vigil at a real
@@ -124,20 +126,97 @@ export async function checkAuditDir(config: Config): Promise<CheckResult> {
   }
 }
 
-/** The policy file loads exactly as the daemon would load it. */
-export async function checkPolicy(config: Config): Promise<CheckResult | undefined> {
-  if (!config.policy_file) return undefined;
-  const result = await readPolicyFile(config.policy_file);
-  if (result.ok)
-    return ok(
-      'policy',
-      `${config.policy_file}: mode ${result.snapshot.mode}, ${result.snapshot.rules.length} rules`,
+/** The policy file loads exactly as the daemon would load it; its snapshot, for the target checks. */
+export async function checkPolicy(
+  config: Config,
+): Promise<{ readonly result?: CheckResult; readonly snapshot?: PolicySnapshot }> {
+  if (!config.policy_file) return {};
+  const loaded = await readPolicyFile(config.policy_file);
+  if (loaded.ok) {
+    const { snapshot } = loaded;
+    const detail = `${config.policy_file}: mode ${snapshot.mode}, ${snapshot.rules.length} rules`;
+    return { snapshot, result: ok('policy', detail) };
+  }
+  const detail = `${config.policy_file}: ${loaded.problems[0] ?? 'invalid'}`;
+  return { result: fail('policy', detail, `vigil policy check ${config.policy_file}`) };
+}
+
+/**
+ * The services and jobs the policy may act on, each read once. A template such as
+ * `{{labels.service}}` stands for every service the drift collectors watch. Reading proves the
+ * resource exists and vigil sees it; the right to change it cannot be tried without a change,
+ * so the line names the role acting needs.
+ */
+export async function checkRemediationTargets(
+  config: Config,
+  snapshot: PolicySnapshot,
+  run: CloudRunAdapter,
+): Promise<CheckResult[]> {
+  const acting =
+    'acting on it needs roles/run.developer and roles/iam.serviceAccountUser (not tried: that would change it)';
+  const results: CheckResult[] = [];
+  for (const target of remediationTargets(config, snapshot)) {
+    const name = `remediation target ${target.type} ${target.name}`;
+    const read = target.type === 'job' ? () => run.getJob(target.name) : () => run.getService(target.name);
+    results.push(
+      await read().then(
+        () => ok(name, `readable; ${acting}`),
+        (error: unknown): CheckResult => {
+          const missing = (error as { code?: unknown }).code === 'gcp-not-found';
+          const detail = missing
+            ? `does not exist in project ${config.gcp.project ?? '?'} region ${config.gcp.region}`
+            : firstLine(error);
+          const fix = missing
+            ? `fix the rule's params in ${snapshot.file}, or create the ${target.type}`
+            : undefined;
+          // A rule that cannot act yet (dry-run, notify-only, off) only warns: nothing would fail today.
+          const status = target.acts || !missing ? 'fail' : 'warn';
+          return {
+            check: name,
+            status,
+            detail: target.acts ? detail : `${detail} (its rules do not act yet)`,
+            ...(fix ? { fix } : {}),
+          };
+        },
+      ),
     );
-  return fail(
-    'policy',
-    `${config.policy_file}: ${result.problems[0] ?? 'invalid'}`,
-    `vigil policy check ${config.policy_file}`,
-  );
+  }
+  return results;
+}
+
+interface Target {
+  readonly type: 'service' | 'job';
+  readonly name: string;
+  /** Whether any rule naming it runs in auto mode (after the global, per-kind and rule modes). */
+  acts: boolean;
+}
+
+function remediationTargets(config: Config, snapshot: PolicySnapshot): Target[] {
+  const targets = new Map<string, Target>();
+  const add = (type: Target['type'], name: string, acts: boolean) => {
+    const known = targets.get(`${type}/${name}`);
+    if (known) known.acts ||= acts;
+    else targets.set(`${type}/${name}`, { type, name, acts });
+  };
+  const watched = config.collectors
+    .filter((entry) => entry.kind === 'cloud-run-drift')
+    .flatMap((entry) => ((entry.options as { services?: unknown }).services as string[] | undefined) ?? []);
+  const literal = (value: unknown): string | undefined =>
+    typeof value === 'string' && !value.includes('{{') ? value : undefined;
+  for (const rule of snapshot.source.rules) {
+    const kind = rule.action.kind;
+    const modes = [snapshot.mode, snapshot.remediations[kind]?.mode, rule.mode];
+    const acts = modes.every((mode) => mode === undefined || mode === 'auto');
+    const params = (rule.action.params ?? {}) as Record<string, unknown>;
+    if (kind === 'run-job') {
+      const job = literal(params.job);
+      if (job) add('job', job, acts);
+    } else if (typeof params.service === 'string') {
+      const service = literal(params.service);
+      for (const name of service ? [service] : watched) add('service', name, acts);
+    }
+  }
+  return [...targets.values()];
 }
 
 const run = promisify(execFile);

@@ -67,6 +67,14 @@ describe('vigil doctor', () => {
     ])
       expect(line(lines, check)).toMatch(/^ok {4}/);
     expect(lines.filter((text) => text.startsWith('FAIL'))).toEqual([]);
+    // The policy's targets: read, with the role acting needs; a dry-run rule's missing job only warns.
+    expect(line(lines, 'remediation target job grading-backfill')).toMatch(
+      /^ok {4}.*readable; acting on it needs roles\/run\.developer/,
+    );
+    expect(line(lines, 'remediation target service nba-phase4-precompute-processors')).toMatch(/^ok {4}/);
+    expect(line(lines, 'remediation target job nba-phase3-analytics')).toMatch(
+      /^WARN {2}.*does not exist in project nba-props-platform region us-west2 \(its rules do not act yet\) — fix: /,
+    );
   });
 
   it('a dataset it cannot read (403): the collector line names the project and the role to grant', async () => {
