@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { ConfigError } from '../core/errors.js';
 import { formatPath } from '../core/source.js';
@@ -15,12 +16,24 @@ export const detectorUse = z.strictObject({
 
 /** One entry of the config file's top-level `detectors:` list. */
 export const detectorBinding = z.strictObject({
+  /**
+   * Stable identity of the binding: its detection state and finding ids are keyed by it, so moving
+   * the binding in the list keeps open episodes. Default: a hash of metric, labels and use.
+   */
+  id: z
+    .string()
+    .regex(/^[A-Za-z0-9_.:-]+$/, 'letters, digits and _ . : - only')
+    .optional(),
   metric: z.string().min(1),
   labels: z.record(z.string(), z.string()).optional(),
   combine: combineMode.default('any'),
   hysteresis: hysteresisOptions.prefault({}),
   exclude_anomalies_from_baseline: z.boolean().default(true),
-  use: z.array(detectorUse).min(1),
+  /** Without `use:`, the series gets the default detector, `auto`. */
+  use: z
+    .array(detectorUse)
+    .min(1)
+    .default([{ kind: 'auto', options: {} }]),
 });
 
 export type DetectorBinding = z.infer<typeof detectorBinding>;
@@ -59,6 +72,8 @@ export function validateBindingOptions(binding: DetectorBinding): OptionProblems
 
 /** A binding ready to evaluate: detectors created, options parsed. */
 export interface CompiledBinding {
+  /** The binding's identity (`id:` or a hash of its content): keys detection state and findings. */
+  readonly id: string;
   readonly metric: string;
   readonly labels: Labels;
   readonly combine: CombineMode;
@@ -81,6 +96,7 @@ export function compileBinding(binding: DetectorBinding): CompiledBinding {
     return definition.create(definition.options.parse(use.options), { metric: binding.metric });
   });
   return {
+    id: bindingId(binding),
     metric: binding.metric,
     labels: binding.labels ?? {},
     combine: binding.combine,
@@ -88,6 +104,29 @@ export function compileBinding(binding: DetectorBinding): CompiledBinding {
     excludeAnomalies: binding.exclude_anomalies_from_baseline,
     detectors,
   };
+}
+
+/**
+ * A binding's identity: its `id:`, else `b-` and a hash of what it watches and how it judges
+ * (metric, labels, detectors with their options), never its position in the list: inserting a
+ * binding above it must not reset its hysteresis, rename its open findings or orphan approvals.
+ */
+export function bindingId(binding: Pick<DetectorBinding, 'id' | 'metric' | 'labels' | 'use'>): string {
+  if (binding.id !== undefined) return binding.id;
+  const content = canonicalJson({ metric: binding.metric, labels: binding.labels ?? {}, use: binding.use });
+  return `b-${createHash('sha256').update(content).digest('hex').slice(0, 12)}`;
+}
+
+/** JSON with object keys sorted at every level, so equal content gives equal text. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) =>
+      a < b ? -1 : a > b ? 1 : 0,
+    );
+    return `{${entries.map(([key, item]) => `${JSON.stringify(key)}:${canonicalJson(item)}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
 }
 
 /**

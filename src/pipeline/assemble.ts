@@ -5,6 +5,7 @@ import { collectorRegistry } from '../collectors/index.js';
 import type { PlatformAccess } from '../collectors/types.js';
 import type { CollectorEntry, Config } from '../config.js';
 import type { Clock } from '../core/clock.js';
+import { ConfigError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { MetricsRegistry } from '../core/metrics.js';
 import { type CompiledBinding, compileBinding } from '../detectors/binding.js';
@@ -85,13 +86,27 @@ export function assembleCollection(config: Config, deps: CollectionDeps): Collec
   return {
     collectors,
     entries,
-    bindings: config.detectors.map((binding) => compileBinding(binding)),
+    bindings: uniqueIds(config.detectors.map((binding) => compileBinding(binding))),
     store,
     platform,
     async close() {
       await gcp?.close();
     },
   };
+}
+
+/** Two bindings with one id would share detection state and finding ids: a config error. */
+function uniqueIds(bindings: CompiledBinding[]): CompiledBinding[] {
+  const seen = new Map<string, number>();
+  bindings.forEach((binding, index) => {
+    const first = seen.get(binding.id);
+    if (first !== undefined)
+      throw new ConfigError(
+        `detectors[${first}] and detectors[${index}] have the same id ${binding.id} (same content, or the same id:); give one of them its own id:`,
+      );
+    seen.set(binding.id, index);
+  });
+  return bindings;
 }
 
 /** Without an `id:`, a collector is named by its kind and a hash of its options (stable across restarts). */

@@ -14,8 +14,10 @@ import type { SeriesReport } from './tick.js';
 /** One series × binding to judge in a tick. */
 export interface Evaluation {
   readonly key: SeriesKey;
-  /** Index of the binding in the tick's bindings: state is kept per series and binding. */
+  /** Index of the binding in the tick's bindings (this process's arrays). */
   readonly binding: number;
+  /** The binding's stable id: Redis state and finding ids are keyed by it, not by the index. */
+  readonly bindingId: string;
   readonly latest: Sample;
 }
 
@@ -90,7 +92,7 @@ export function evaluate(
     // The finding describes the series now (its newest point) and the episode it belongs to.
     const since = hysteresis?.since ?? judged.timestamp;
     findings.push({
-      id: findingId(key, evaluation.binding, since),
+      id: findingId(key, evaluation.bindingId, since),
       series: key,
       metric: latest.metric,
       labels: { ...latest.labels, ...(latest.annotations ?? {}) },
@@ -138,12 +140,12 @@ function emptySeries(key: SeriesKey): StoredSeries {
 }
 
 /** The Redis hash field holding a series' detection state under one binding. */
-export function stateField(series: SeriesKey, binding: number): string {
+export function stateField(series: SeriesKey, binding: string): string {
   return `${series}#${binding}`;
 }
 
 /** One id for a whole episode (raised → ongoing → cleared), to follow one story in logs and audit. */
-export function findingId(series: SeriesKey, binding: number, since: number): string {
+export function findingId(series: SeriesKey, binding: string, since: number): string {
   return `f-${createHash('sha256').update(`${series}|${binding}|${since}`).digest('hex').slice(0, 16)}`;
 }
 

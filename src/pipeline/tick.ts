@@ -200,7 +200,15 @@ async function judgeChunk(series: SeriesWork[], deps: TickDeps): Promise<JudgedC
       if (!bindingMatches(bindings[b] as CompiledBinding, metric, labels)) continue;
       watched ??= [];
       watched.push(b);
-      evaluations.push({ work, evaluation: { key: work.key, binding: b, latest: work.newest } });
+      evaluations.push({
+        work,
+        evaluation: {
+          key: work.key,
+          binding: b,
+          bindingId: (bindings[b] as CompiledBinding).id,
+          latest: work.newest,
+        },
+      });
     }
     if (!watched) {
       // Collected, but no binding watches it: reported with its value, never judged.
@@ -242,7 +250,9 @@ async function readMisses(
   misses: readonly { work: SeriesWork; write: SeriesWrite; bindings: number[] }[],
   deps: TickDeps,
 ): Promise<void> {
-  const fields = misses.flatMap(({ work, bindings }) => bindings.map((b) => stateField(work.key, b)));
+  const fields = misses.flatMap(({ work, bindings }) =>
+    bindings.map((b) => stateField(work.key, (deps.bindings[b] as CompiledBinding).id)),
+  );
   const read = await deps.store.readForDetection(
     misses.map(({ work }) => work.key),
     deps.readPoints,
@@ -253,7 +263,7 @@ async function readMisses(
     const history = read.history.get(work.key);
     const states: (DetectionState | undefined)[] = [];
     for (const b of bindings) {
-      const raw = read.states.get(stateField(work.key, b));
+      const raw = read.states.get(stateField(work.key, (deps.bindings[b] as CompiledBinding).id));
       if (raw !== undefined) states[b] = parseState(raw);
     }
     work.history = history;
@@ -272,7 +282,7 @@ async function commit(
   results.forEach((result, index) => {
     const { work, evaluation } = evaluations[index] as { work: SeriesWork; evaluation: Evaluation };
     for (const timestamp of result.flagged) flags.push({ series: work.key, timestamp, anomalous: true });
-    if (result.changed) states.set(stateField(work.key, evaluation.binding), JSON.stringify(result.state));
+    if (result.changed) states.set(stateField(work.key, evaluation.bindingId), JSON.stringify(result.state));
   });
   if (flags.length > 0 || states.size > 0) await deps.store.commitDetection(flags, states);
   if (!deps.cache) return;

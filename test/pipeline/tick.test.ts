@@ -20,8 +20,22 @@ afterEach(async () => {
   await env.cleanup();
 });
 
+function coverageBinding() {
+  return compileBinding(
+    detectorBinding.parse({
+      metric: 'coverage',
+      use: [{ kind: 'threshold', options: { warning: 80, critical: 50 } }],
+    }),
+  );
+}
+
+/** A binding on another metric, to move the coverage binding around in the list. */
+function otherBinding(metric: string) {
+  return compileBinding(detectorBinding.parse({ metric, use: [{ kind: 'zscore' }] }));
+}
+
 /** A collector whose next samples the test sets, and a tick harness around it (one "replica"). */
-function replica(cache = true, prefix = env.prefix, batchSize?: number) {
+function replica(cache = true, prefix = env.prefix, batchSize?: number, bindings = [coverageBinding()]) {
   let next: Sample[] = [];
   const collector: Collector = {
     metrics: ['coverage'],
@@ -38,14 +52,7 @@ function replica(cache = true, prefix = env.prefix, batchSize?: number) {
       maxAgeMs: 365 * DAY,
       ...(batchSize ? { batchSize } : {}),
     }),
-    bindings: [
-      compileBinding(
-        detectorBinding.parse({
-          metric: 'coverage',
-          use: [{ kind: 'threshold', options: { warning: 80, critical: 50 } }],
-        }),
-      ),
-    ],
+    bindings,
     clock,
     logger,
     metrics,
@@ -115,6 +122,36 @@ describe('runTick', () => {
 
     expect(before.found.map((f) => f.state)).toEqual(['raised', 'ongoing']);
     expect(restarted.found.map((f) => f.state)).toEqual(['ongoing', 'cleared']);
+  });
+
+  it('keys state and finding ids by binding id: bindings reordered across a restart keep the open episode', async () => {
+    const before = replica(true, env.prefix, undefined, [coverageBinding(), otherBinding('latency')]);
+    await before.tick([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], coverage);
+    await before.tick([11], coverage);
+    // A new binding inserted at the top, the old ones swapped: positions all change.
+    const restarted = replica(false, env.prefix, undefined, [
+      otherBinding('errors'),
+      otherBinding('latency'),
+      coverageBinding(),
+    ]);
+
+    await restarted.tick([12], coverage);
+    await restarted.tick([13, 14, 15], coverage);
+
+    expect(before.found.map((f) => f.state)).toEqual(['raised', 'ongoing']);
+    expect(restarted.found.map((f) => f.state)).toEqual(['ongoing', 'cleared']);
+    expect(new Set([...before.found, ...restarted.found].map((f) => f.id)).size).toBe(1);
+  });
+
+  it('an explicit id: keeps the identity when the binding content changes', () => {
+    const plain = coverageBinding();
+    const named = compileBinding(
+      detectorBinding.parse({ id: 'coverage', metric: 'coverage', use: [{ kind: 'zscore' }] }),
+    );
+    expect(plain.id).toMatch(/^b-[0-9a-f]{12}$/);
+    expect(coverageBinding().id).toBe(plain.id);
+    expect(named.id).toBe('coverage');
+    expect(otherBinding('coverage').id).not.toBe(plain.id);
   });
 
   it('gives the same findings with and without the replica cache', async () => {
