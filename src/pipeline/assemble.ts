@@ -10,7 +10,7 @@ import type { Logger } from '../core/logger.js';
 import type { MetricsRegistry } from '../core/metrics.js';
 import { type CompiledBinding, compileBinding } from '../detectors/binding.js';
 import { createGitMirrors } from '../platform/git.js';
-import { type LazyGcpClients, lazyGcpClients } from '../platform/lazy.js';
+import { createGcpClients, type GcpClients } from '../platform/index.js';
 import { HistoryStore } from '../store/history.js';
 import { redisKeys } from '../store/keys.js';
 import { RunningCollector } from './running.js';
@@ -41,9 +41,9 @@ export interface Collection {
 }
 
 export function assembleCollection(config: Config, deps: CollectionDeps): Collection {
-  let gcp: LazyGcpClients | undefined;
-  const clients = (): LazyGcpClients => {
-    gcp ??= lazyGcpClients({
+  let gcp: GcpClients | undefined;
+  const clients = (): GcpClients => {
+    gcp ??= createGcpClients({
       // Config validation guarantees a project whenever a Google collector is configured.
       project: config.gcp.project ?? '',
       region: config.gcp.region,
