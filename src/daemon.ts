@@ -24,6 +24,7 @@ import { createDetectionCache, runTick, type TickReport } from './pipeline/tick.
 import type { VerificationDeps } from './pipeline/verification.js';
 import { ApprovalStore } from './policies/approvals.js';
 import { CounterStore } from './policies/counters.js';
+import { CounterRebuild } from './policies/rebuild.js';
 import { PolicyWatcher } from './policies/watcher.js';
 import { REPLICA_HEARTBEAT_MS } from './status/keys.js';
 import { createStatusParts, type StatusParts } from './status/wire.js';
@@ -221,8 +222,17 @@ export class Daemon {
     let tick: (collectorId: string, jobId: string) => Promise<TickReport> = () =>
       Promise.reject(new Error('collection not started'));
     const verification = { evidence, recollect: (id: string) => tick(id, `verify-${id}`) };
+    const rebuild = this.watchCounters(redis, counters, logger);
     const remediation = this.policy
-      ? this.startRemediation(collection, { counters, approvals, audit, announce, verification, controls })
+      ? this.startRemediation(collection, {
+          counters,
+          approvals,
+          audit,
+          announce,
+          verification,
+          controls,
+          claimsBlocked: () => rebuild.problem,
+        })
       : undefined;
     const decide = createPolicyStage({
       policy: () => this.policy?.current(),
@@ -302,6 +312,31 @@ export class Daemon {
     logger.info({ collectors: [...byId.keys()] }, 'collector schedulers started');
   }
 
+  /**
+   * Policy counters rebuilt from this replica's audit log at start and each time Redis is back
+   * (it may have come back empty); no remediation is claimed until that is done.
+   */
+  private watchCounters(redis: Redis, counters: CounterStore, logger: Logger): CounterRebuild {
+    const rebuild = new CounterRebuild(
+      {
+        redis,
+        keys: redisKeys(this.config.redis.key_prefix),
+        counters,
+        replica: this.config.replica_id,
+        auditFile: this.audit?.file ?? '',
+        now: () => this.deps.clock.now(),
+      },
+      (replayed) =>
+        logger.warn({ replayed }, 'policy counters were missing in Redis; rebuilt from the audit log'),
+      (error) =>
+        logger.error({ error: errorMessage(error) }, 'policy counters not rebuilt; retrying on reconnect'),
+    );
+    void rebuild.run();
+    redis.on('close', () => rebuild.lost());
+    redis.on('ready', () => void rebuild.run());
+    return rebuild;
+  }
+
   /** The remediation worker of this replica (every replica runs one; BullMQ hands each job to one). */
   private startRemediation(
     collection: Collection,
@@ -312,6 +347,7 @@ export class Daemon {
       announce: (event: NotifyEvent) => unknown;
       verification: VerificationDeps;
       controls: ControlStore;
+      claimsBlocked: () => string | null;
     },
   ): RemediationWorker {
     const worker = new RemediationWorker(

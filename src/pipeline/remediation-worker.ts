@@ -68,6 +68,8 @@ export interface RemediationWorkerDeps {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly metrics: MetricsRegistry;
+  /** Why no run may be claimed now (e.g. counters not rebuilt after Redis came back), or null. */
+  readonly claimsBlocked?: () => string | null;
   /** Run-time controls: re-checked before every run; holds are placed here. */
   readonly controls?: ControlStore;
   /** Re-collection of the triggering series (verification by the metric); platform checks only without it. */
@@ -428,6 +430,8 @@ export class RemediationWorker {
 
   /** Redis' eviction policy, read at most every few seconds (CONFIG GET on every job would be waste). */
   private redisProblem(): Promise<string | null> {
+    const blocked = this.deps.claimsBlocked?.();
+    if (blocked) return Promise.resolve(blocked);
     const now = Date.now();
     if (!this.eviction || now - this.eviction.at > EVICTION_CHECK_MS) {
       const check = evictionProblem(this.checkConnection());

@@ -237,6 +237,18 @@ export class CounterStore {
     return given === 1;
   }
 
+  /**
+   * Puts back a run remembered elsewhere (the audit log) after Redis lost it: counted in the
+   * windows once per `runId`, and the cooldown moved to `at` only if that is later than what
+   * Redis has.
+   */
+  async restoreRun(kind: string, target: string, runId: string, at: number): Promise<void> {
+    const keys = [this.key('cooldown', kind, target), this.key('runs', kind, target), this.key('runs', kind)];
+    await this.call(() =>
+      this.redis.eval(RESTORE_RUN, keys.length, ...keys, at, runId, this.memoryMs, DAY + HOUR, DAY),
+    );
+  }
+
   /** Frees the `max_concurrent` slot of a run (its counts stay). */
   async releaseSlot(kind: string, runId: string): Promise<void> {
     await this.call(() => this.redis.zrem(this.key('running', kind), runId));
@@ -322,6 +334,19 @@ for i = 2, 3 do
   redis.call('ZADD', KEYS[i], at, ARGV[3])
   redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', at - tonumber(ARGV[6]))
   redis.call('PEXPIRE', KEYS[i], ARGV[5])
+end
+return 1
+`;
+
+// KEYS: cooldown, runs per target, runs per kind. ARGV: at, run id, memoryMs, runsTtlMs, windowMs.
+const RESTORE_RUN = `
+local at = tonumber(ARGV[1])
+local last = tonumber(redis.call('GET', KEYS[1]) or '')
+if not last or at > last then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3]) end
+for i = 2, 3 do
+  redis.call('ZADD', KEYS[i], 'NX', at, ARGV[2])
+  redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', at - tonumber(ARGV[5]))
+  redis.call('PEXPIRE', KEYS[i], ARGV[4])
 end
 return 1
 `;

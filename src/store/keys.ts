@@ -18,6 +18,7 @@
  * - `policy:claims:<kt>`     claims not yet committed (run id → previous last-run time), for give-backs
  * - `approval:pending:<findingId>`, `approval:granted:<findingId>`
  * - `requeue:<jobId>:<created>`  one replica queues a failed plan again
+ * - `policy:rebuilt:<replica>`   the replica's audit history is in the counters (no expiry)
  * - `evidence:<kt>`          series a run on the target should fix (hash series → JSON), for verification
  * - `control:holds`          automatic and human holds (hash `<kt>` → JSON with expiry)
  * - `control:pause`          the fleet-wide pause (JSON, expires with the pause)
@@ -77,6 +78,11 @@ export class RedisKeys {
   /** A policy counter of one (kind, target), or of the whole kind when `target` is undefined. */
   counter(family: CounterFamily, kind: string, target?: string): string {
     return this.key(`policy:${family}:${target === undefined ? kind : `${kind}|${target}`}`);
+  }
+
+  /** Set once `replica`'s audit history is in this Redis's counters (see policies/rebuild.ts). */
+  countersRebuilt(replica: string): string {
+    return this.key(`policy:rebuilt:${replica}`);
   }
 
   /** Lock on queueing the failed remediation job `jobId` (created at `created`) again. */
