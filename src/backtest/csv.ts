@@ -52,6 +52,7 @@ function twoDigits(text: string, i: number): number {
  */
 export function parseTimestamp(text: string): number {
   const length = text.length;
+  if (length === 10) return parseDate(text);
   if (length < 16) return Number.NaN;
   const y0 = digit(text, 0);
   const y1 = digit(text, 1);
@@ -126,6 +127,20 @@ export function parseTimestamp(text: string): number {
   return ms - offsetMinutes * 60_000;
 }
 
+/** Epoch ms of midnight UTC of a date-only stamp `YYYY-MM-DD` (daily exports); NaN when malformed. */
+function parseDate(text: string): number {
+  if (text.charCodeAt(4) !== 45 || text.charCodeAt(7) !== 45) return Number.NaN;
+  const high = twoDigits(text, 0);
+  const low = twoDigits(text, 2);
+  const month = twoDigits(text, 5);
+  const day = twoDigits(text, 8);
+  if (high < 0 || low < 0 || month < 1 || month > 12 || day < 1) return Number.NaN;
+  const year = high * 100 + low;
+  if (year < 100 || day > (DAYS_IN_MONTH[month] as number) || (month === 2 && day === 29 && !isLeap(year)))
+    return Number.NaN;
+  return daysFromCivil(year, month, day) * 86_400_000;
+}
+
 function isLeap(year: number): boolean {
   return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
 }
@@ -154,16 +169,51 @@ function unquote(text: string): string {
   return text.length >= 2 && text.startsWith('"') && text.endsWith('"') ? text.slice(1, -1) : text;
 }
 
+/** A row that could not be read: its 1-based line number and what was wrong. */
+export interface BadRow {
+  readonly line: number;
+  readonly message: string;
+}
+
+export interface ReadOptions {
+  /** Timestamps that repeat or go back are an error (`line N: ...`) instead of being counted. */
+  readonly strict?: boolean;
+  /** Bad rows are collected (up to this many are tolerated; more throw, listing them all). */
+  readonly maxBadRows?: number;
+}
+
+/** What a read saw besides the rows it handed on. */
+export interface ReadResult {
+  readonly rows: number;
+  /** Rows left out because they could not be read, in file order. */
+  readonly badRows: readonly BadRow[];
+}
+
+/** How many bad rows an error message lists before it only counts them. */
+const LISTED_BAD_ROWS = 50;
+
 /**
  * Streams a `timestamp,value` CSV (LF or CRLF, optional BOM, extra columns ignored) and hands
- * each chunk's rows to `onBatch`, awaiting it (backpressure). Timestamps must not go backwards.
- * Throws `line N: ...` ConfigErrors. Returns the number of data rows.
+ * each chunk's rows to `onBatch`, awaiting it (backpressure). Rows are handed on in input order,
+ * including timestamps that repeat or go back (real exports replay an hour): the consumer counts
+ * them, unless `strict` makes them an error. Unreadable rows are left out and collected; more than
+ * `maxBadRows` (default 0) throw one ConfigError listing every one with its line number, after
+ * the whole input was read. A bad header throws at once.
  */
 export async function readSeriesCsv(
   input: Readable,
   onBatch: (batch: RowBatch) => Promise<void> | void,
-): Promise<number> {
-  const state = { line: 0, rows: 0, previous: Number.NEGATIVE_INFINITY, header: false, carry: '' };
+  options: ReadOptions = {},
+): Promise<ReadResult> {
+  const state: ParseState = {
+    line: 0,
+    rows: 0,
+    previous: Number.NEGATIVE_INFINITY,
+    header: false,
+    carry: '',
+    strict: options.strict === true,
+    bad: [],
+  };
   input.setEncoding('utf8');
   for await (const chunk of input as AsyncIterable<string>) {
     const text = state.carry + chunk;
@@ -179,7 +229,20 @@ export async function readSeriesCsv(
   const batch = parseLines(state.carry === '' ? [] : [state.carry], state);
   if (batch.length > 0) await onBatch(batch);
   if (!state.header) throw csvError(1, 'empty input: expected the header timestamp,value');
-  return state.rows;
+  const allowed = options.maxBadRows ?? 0;
+  if (state.bad.length > allowed) {
+    const listed = state.bad.slice(0, LISTED_BAD_ROWS).map((row) => `line ${row.line}: ${row.message}`);
+    if (state.bad.length > LISTED_BAD_ROWS) listed.push(`… and ${state.bad.length - LISTED_BAD_ROWS} more`);
+    const first = state.bad[0] as BadRow;
+    throw new ConfigError(
+      state.bad.length === 1
+        ? `line ${first.line}: ${first.message}`
+        : `${state.bad.length} bad rows (at most ${allowed} allowed, --max-bad-rows)`,
+      state.bad.length === 1 ? [] : listed,
+      { code: 'csv-invalid' },
+    );
+  }
+  return { rows: state.rows, badRows: state.bad };
 }
 
 interface ParseState {
@@ -187,6 +250,9 @@ interface ParseState {
   rows: number;
   previous: number;
   header: boolean;
+  carry: string;
+  readonly strict: boolean;
+  readonly bad: BadRow[];
 }
 
 function parseLines(lines: string[], state: ParseState): RowBatch {
@@ -205,28 +271,40 @@ function parseLines(lines: string[], state: ParseState): RowBatch {
     }
     if (line.trim() === '') continue;
     const comma = line.indexOf(',');
-    if (comma < 0)
-      throw csvError(state.line, `expected 2 columns (timestamp,value), got 1: ${JSON.stringify(line)}`);
+    if (comma < 0) {
+      state.bad.push({
+        line: state.line,
+        message: `expected 2 columns (timestamp,value), got 1: ${JSON.stringify(line)}`,
+      });
+      continue;
+    }
     const next = line.indexOf(',', comma + 1);
     const timestampText = unquote(line.slice(0, comma).trim());
     const valueText = unquote(next < 0 ? line.slice(comma + 1) : line.slice(comma + 1, next));
     const timestamp = parseTimestamp(timestampText);
     if (Number.isNaN(timestamp)) {
+      state.bad.push({
+        line: state.line,
+        message: `timestamp ${JSON.stringify(timestampText)} is not ISO-8601, YYYY-MM-DD HH:MM:SS or YYYY-MM-DD`,
+      });
+      continue;
+    }
+    if (state.strict && timestamp <= state.previous)
       throw csvError(
         state.line,
-        `timestamp ${JSON.stringify(timestampText)} is not ISO-8601 or YYYY-MM-DD HH:MM:SS`,
+        `timestamp ${timestampText} ${timestamp === state.previous ? 'repeats' : 'is earlier than'} the row before (--strict)`,
       );
-    }
-    if (timestamp < state.previous)
-      throw csvError(state.line, `timestamp ${timestampText} is earlier than the row before`);
     const value = parseValue(valueText);
-    if (value === undefined) throw csvError(state.line, `value ${JSON.stringify(valueText)} is not a number`);
+    if (value === undefined) {
+      state.bad.push({ line: state.line, message: `value ${JSON.stringify(valueText)} is not a number` });
+      continue;
+    }
     if (timestampTexts.length === 0) firstLine = state.line;
     timestamps[timestampTexts.length] = timestamp;
     values[timestampTexts.length] = value;
     timestampTexts.push(timestampText);
     valueTexts.push(valueText.trim());
-    state.previous = timestamp;
+    state.previous = Math.max(state.previous, timestamp);
   }
   state.rows += timestampTexts.length;
   return { length: timestampTexts.length, timestampTexts, valueTexts, timestamps, values, firstLine };

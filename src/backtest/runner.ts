@@ -2,6 +2,7 @@ import type { FindingState, Severity, Verdict } from '../core/types.js';
 import { type CompiledBinding, evaluateBinding } from '../detectors/binding.js';
 import { type HysteresisState, hysteresisStep } from '../detectors/lib/hysteresis.js';
 import type { SeriesHistory } from '../detectors/types.js';
+import type { BadRow } from './csv.js';
 
 /**
  * While a finding is open (raised, not yet cleared) or reopened inside its expiry, the row's
@@ -36,6 +37,10 @@ export class BacktestRunner {
   private history: SeriesHistory = this.view();
 
   private readonly binding: CompiledBinding;
+  /** Rows whose timestamp equals the newest one before them. */
+  repeated = 0;
+  /** Rows whose timestamp is earlier than the newest one before them. */
+  backward = 0;
 
   constructor(binding: CompiledBinding) {
     // One runner replays one append-only series: detectors that can keep state between
@@ -46,7 +51,19 @@ export class BacktestRunner {
     };
   }
 
-  step(timestamp: number, value: number): BacktestStep {
+  /**
+   * Judges the next row. A timestamp that repeats or goes back (a replayed hour in an export) is
+   * counted and judged in input order, as if it came 1 ms after the newest row: history stays in
+   * time order, which every window and the hysteresis rely on.
+   */
+  step(given: number, value: number): BacktestStep {
+    const newest = this.length > 0 ? (this.timestamps[this.length - 1] as number) : Number.NEGATIVE_INFINITY;
+    let timestamp = given;
+    if (given <= newest) {
+      if (given === newest) this.repeated++;
+      else this.backward++;
+      timestamp = newest + 1;
+    }
     const verdict = evaluateBinding(this.binding, this.history, { timestamp, value });
     const { state, transition } = hysteresisStep(
       this.hysteresis,
@@ -100,6 +117,9 @@ export class BacktestSummary {
   readonly counts: Record<Severity, number> = { ok: 0, warning: 0, critical: 0, 'insufficient-history': 0 };
   raised = 0;
   rows = 0;
+  repeated = 0;
+  backward = 0;
+  badRows: readonly BadRow[] = [];
   readonly top: TopFinding[] = [];
 
   constructor(private readonly keep = 10) {}
@@ -116,11 +136,41 @@ export class BacktestSummary {
     if (this.top.length > this.keep) this.top.pop();
   }
 
+  /** Input-order glitches and skipped rows, from the runner and the reader. */
+  input(runner: Pick<BacktestRunner, 'repeated' | 'backward'>, badRows: readonly BadRow[]): void {
+    this.repeated = runner.repeated;
+    this.backward = runner.backward;
+    this.badRows = badRows;
+  }
+
+  toJSON() {
+    return {
+      rows: this.rows,
+      severities: { ...this.counts },
+      raised: this.raised,
+      repeatedTimestamps: this.repeated,
+      backwardTimestamps: this.backward,
+      badRows: this.badRows,
+      top: this.top,
+    };
+  }
+
   render(): string {
     const lines = [
       `rows ${this.rows}: ok ${this.counts.ok}, warning ${this.counts.warning}, critical ${this.counts.critical}, insufficient-history ${this.counts['insufficient-history']}`,
       `findings raised: ${this.raised}`,
     ];
+    if (this.repeated + this.backward > 0)
+      lines.push(
+        `timestamps out of order, judged in input order: ${this.repeated} repeated, ${this.backward} earlier than the row before (--strict rejects them)`,
+      );
+    if (this.badRows.length > 0)
+      lines.push(
+        `bad rows skipped: ${this.badRows.length} (${this.badRows
+          .slice(0, 10)
+          .map((row) => `line ${row.line}`)
+          .join(', ')}${this.badRows.length > 10 ? ', …' : ''})`,
+      );
     for (const finding of this.top) {
       lines.push(
         `  ${finding.timestamp}  ${finding.severity}  score ${finding.score.toFixed(4)}  ${finding.reason}`,

@@ -22,6 +22,12 @@ export interface BacktestOptions {
   readonly input: string;
   readonly output?: string;
   readonly summary?: boolean;
+  /** Print the summary as one JSON object on stdout (needs an output file for the scores). */
+  readonly json?: boolean;
+  /** Repeating or backward timestamps are an error instead of being counted. */
+  readonly strict?: boolean;
+  /** Bad rows tolerated (skipped and reported); more stop the backtest. Default 0. */
+  readonly maxBadRows?: number;
 }
 
 export interface BacktestIo {
@@ -40,33 +46,44 @@ const FLUSH_BYTES = 1 << 16;
 export async function runBacktest(options: BacktestOptions, io: BacktestIo): Promise<number> {
   try {
     const binding = await resolveBinding(options);
+    if (options.json && !options.output)
+      throw new ConfigError('--json prints the summary on stdout: write the scores to a file with -o FILE');
+    const maxBadRows = options.maxBadRows ?? 0;
+    if (!Number.isInteger(maxBadRows) || maxBadRows < 0)
+      throw new ConfigError(`--max-bad-rows must be a whole number >= 0, got ${options.maxBadRows}`);
     const runner = new BacktestRunner(compileBinding(binding));
     const summary = new BacktestSummary();
     const out = options.output ? createWriteStream(options.output) : io.stdout;
     await writeChunk(out, HEADER);
-    await readSeriesCsv(createReadStream(options.input), async (batch) => {
-      let chunk = '';
-      for (let i = 0; i < batch.length; i++) {
-        const step = runner.step(batch.timestamps[i] as number, batch.values[i] as number);
-        const text = batch.timestampTexts[i] as string;
-        // Only verdicts worth explaining carry a reason: rendering one per ok row would cost more
-        // than the detection itself on a million-row replay (an ok row's reason says nothing new).
-        const severity = step.verdict.severity;
-        const reason = severity === 'ok' ? '' : csvField(step.verdict.reason);
-        chunk += `${text},${batch.valueTexts[i]},${step.score},${severity},${reason}\n`;
-        if (options.summary) summary.add(text, step);
-        if (chunk.length >= FLUSH_BYTES) {
-          await writeChunk(out, chunk);
-          chunk = '';
+    const read = await readSeriesCsv(
+      createReadStream(options.input),
+      async (batch) => {
+        let chunk = '';
+        for (let i = 0; i < batch.length; i++) {
+          const step = runner.step(batch.timestamps[i] as number, batch.values[i] as number);
+          const text = batch.timestampTexts[i] as string;
+          // Only verdicts worth explaining carry a reason: rendering one per ok row would cost more
+          // than the detection itself on a million-row replay (an ok row's reason says nothing new).
+          const severity = step.verdict.severity;
+          const reason = severity === 'ok' ? '' : csvField(step.verdict.reason);
+          chunk += `${text},${batch.valueTexts[i]},${step.score},${severity},${reason}\n`;
+          summary.add(text, step);
+          if (chunk.length >= FLUSH_BYTES) {
+            await writeChunk(out, chunk);
+            chunk = '';
+          }
         }
-      }
-      if (chunk !== '') await writeChunk(out, chunk);
-    });
+        if (chunk !== '') await writeChunk(out, chunk);
+      },
+      { strict: options.strict === true, maxBadRows },
+    );
+    summary.input(runner, read.badRows);
     if (options.output) {
       out.end();
       await finished(out);
     }
     if (options.summary) io.stderr.write(summary.render());
+    if (options.json) io.stdout.write(`${JSON.stringify(summary)}\n`);
     return 0;
   } catch (error) {
     return reportFailure(error, io.stderr);
@@ -150,6 +167,16 @@ export function registerBacktestCommand(program: Command): void {
       'write timestamp,value,anomaly_score,severity,reason here (default stdout)',
     )
     .option('--summary', 'print counts per severity and the top findings to stderr')
+    .option('--json', 'print the summary as JSON on stdout (with -o FILE)')
+    .option(
+      '--strict',
+      'timestamps that repeat or go back are an error (default: counted, judged in input order)',
+    )
+    .option(
+      '--max-bad-rows <n>',
+      'skip and report up to N unreadable rows (default 0: any bad row stops)',
+      (text) => Number(text),
+    )
     .addHelpText(
       'after',
       '\nExamples:\n' +

@@ -133,6 +133,77 @@ describe('runBacktest', () => {
     expect(rows.some((row) => row.includes(',critical,'))).toBe(true);
   });
 
+  it('takes a real export: date-only stamps, a replayed hour scored in input order and counted, --json summary', async () => {
+    const input = join(dir, 'export.csv');
+    const days = Array.from({ length: 40 }, (_, day) =>
+      new Date(Date.UTC(2026, 0, 1 + day)).toISOString().slice(0, 10),
+    );
+    const hours = Array.from(
+      { length: 48 },
+      (_, hour) => `2026-02-10 ${String(hour % 24).padStart(2, '0')}:00:00`,
+    );
+    // Hours 0..23 of the 10th, then the same hour 05:00-06:00 replayed (timestamps go back).
+    const rows = [
+      ...days.map((day, i) => `${day},${100 + (i % 3)}`),
+      ...hours.slice(0, 8).map((hour, i) => `${hour},${100 + (i % 2)}`),
+      ...hours.slice(5, 7).map((hour) => `${hour},101`),
+      ...hours.slice(8, 12).map((hour) => `${hour},100`),
+    ];
+    writeFileSync(input, `timestamp,value\n${rows.join('\n')}\n`);
+    const output = join(dir, 'export-scored.csv');
+    const stdout = capture();
+
+    const code = await runBacktest(
+      { input, output, json: true },
+      { stdout: stdout.stream, stderr: capture().stream },
+    );
+
+    expect(code).toBe(0);
+    const written = readFileSync(output, 'utf8').trim().split('\n').slice(1);
+    expect(written.map((row) => row.split(',')[0])).toEqual(rows.map((row) => row.split(',')[0]));
+    const summary = JSON.parse(stdout.text());
+    expect(summary).toMatchObject({
+      rows: rows.length,
+      repeatedTimestamps: 0,
+      backwardTimestamps: 2,
+      badRows: [],
+    });
+    const strict = capture();
+    expect(
+      await runBacktest(
+        { input, output, strict: true },
+        { stdout: new PassThrough(), stderr: strict.stream },
+      ),
+    ).toBe(2);
+    expect(strict.text()).toMatch(
+      /line 50: timestamp 2026-02-10 05:00:00 is earlier than the row before \(--strict\)/,
+    );
+  });
+
+  it('skips up to --max-bad-rows unreadable rows and lists them in the summary', async () => {
+    const input = join(dir, 'bad-rows.csv');
+    writeFileSync(input, 'timestamp,value\n2026-01-05,1\n2026-01-06,oops\n2026-01-07\n2026-01-08,2\n');
+    const stopped = capture();
+    expect(
+      await runBacktest(
+        { input, output: join(dir, 'b.csv') },
+        { stdout: new PassThrough(), stderr: stopped.stream },
+      ),
+    ).toBe(2);
+    expect(stopped.text()).toContain('2 bad rows');
+    expect(stopped.text()).toContain('line 3: value "oops" is not a number');
+    expect(stopped.text()).toContain('line 4: expected 2 columns');
+    const stdout = capture();
+
+    const code = await runBacktest(
+      { input, output: join(dir, 'b.csv'), json: true, maxBadRows: 2 },
+      { stdout: stdout.stream, stderr: capture().stream },
+    );
+
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout.text()).badRows.map((row: { line: number }) => row.line)).toEqual([3, 4]);
+  });
+
   it('exits 2 with the line number on a bad CSV', async () => {
     const input = join(dir, 'bad.csv');
     writeFileSync(input, 'timestamp,value\n2026-01-05 00:00:00,1\n2026-01-05 01:00:00,oops\n');
