@@ -107,7 +107,7 @@ const TABLE: Record<string, Record<string, () => Row>> = {
       code: 0,
       says: 'anomaly_score',
     }),
-    usage: () => ({ args: ['backtest', files.csv as string], code: 2, says: '--detector' }),
+    usage: () => ({ args: ['backtest'], code: 2, says: "missing required argument 'input'" }),
     missing: () => ({ args: ['backtest', '--detector', 'zscore', '/nonexistent/x.csv'], code: 2 }),
   },
   'policy check': {
@@ -206,4 +206,30 @@ describe.concurrent('vigil exit codes: ok 0, found 1, usage or bad input 2', () 
     // Bad input is a located message, never a stack trace.
     expect(vigil.output()).not.toMatch(/\n\s+at .+:\d+:\d+\)?\n/);
   });
+});
+
+describe('secrets in bad input never reach the terminal', () => {
+  it.each([
+    ['config', 'check'],
+    ['run', '-c'],
+  ])(
+    'vigil %s %s: a scheme-less webhook and a malformed Redis URL are reported without their secrets',
+    async (...command) => {
+      const config = join(dir, 'slack.yaml');
+      await writeFile(config, 'notifiers:\n  - kind: slack\n');
+      const vigil = spawnVigil(
+        command[1] === '-c' ? [command[0], '-c', config] : [...command, config],
+        {
+          SLACK_WEBHOOK_URL: 'hooks.slack.com/services/T0AAAA/B0BBBB/xoxTokenInTheUrl',
+          VIGIL_REDIS_URL: 'redis//admin:hunter2@127.0.0.1:6379',
+        },
+        build.bin,
+      );
+
+      expect((await vigil.exited).code).toBe(2);
+      expect(vigil.output()).toContain('notifiers[0].options.webhook_url: expected the incoming webhook URL');
+      expect(vigil.output()).toContain('redis.url: expected a redis:// or rediss:// URL');
+      expect(vigil.output()).not.toMatch(/xoxTokenInTheUrl|hunter2/);
+    },
+  );
 });
