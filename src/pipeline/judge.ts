@@ -67,6 +67,7 @@ export function evaluate(
   let verdict: Verdict | undefined;
   let judged: { timestamp: number; value: number } | undefined;
   let raisedSince: number | undefined;
+  let raising: { verdict: Verdict; point: { timestamp: number; value: number } } | undefined;
   const flagged: number[] = [];
   for (let i = 0; i < stored.timestamps.length; i++) {
     const timestamp = stored.timestamps[i] as number;
@@ -75,7 +76,10 @@ export function evaluate(
     const point = { timestamp, value };
     verdict = evaluateBinding(binding, series, point);
     const step = hysteresisStep(hysteresis, verdict, timestamp, binding.hysteresis);
-    if (step.transition === 'raised') raisedSince = step.state.since ?? timestamp;
+    if (step.transition === 'raised') {
+      raisedSince = step.state.since ?? timestamp;
+      raising = { verdict, point };
+    }
     if (step.transition === 'cleared') raisedSince = undefined;
     hysteresis = step.state;
     last = timestamp;
@@ -89,17 +93,22 @@ export function evaluate(
   const transition = findingTransition(previous.hysteresis?.active === true, hysteresis, raisedSince);
   const findings: Finding[] = [];
   if (transition && verdict && judged) {
-    // The finding describes the series now (its newest point) and the episode it belongs to.
+    // The finding describes the series now (its newest point) and the episode it belongs to. A
+    // raise whose newest point is already normal again (a first start the day after a dip that
+    // hysteresis still holds open) is announced with the point and severity that raised it:
+    // "raised ok" tells nobody anything.
+    const told =
+      transition === 'raised' && !verdict.anomalous && raising ? raising : { verdict, point: judged };
     const since = hysteresis?.since ?? judged.timestamp;
     findings.push({
       id: findingId(key, evaluation.bindingId, since),
       series: key,
       metric: latest.metric,
       labels: { ...latest.labels, ...(latest.annotations ?? {}) },
-      ...judged,
+      ...told.point,
       state: transition,
       since,
-      verdict,
+      verdict: told.verdict,
     });
   }
   // Nothing new (a daily series collected hourly): judge the newest point for the report only.

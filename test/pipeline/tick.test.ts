@@ -111,6 +111,17 @@ describe('runTick', () => {
     ]);
   });
 
+  it('a first start the day after a dip raises with the severity that raised it, never "raised ok"', async () => {
+    const a = replica();
+
+    // Day 10 dipped, day 11 is normal again: hysteresis (m = 2) still holds the episode open.
+    await a.tick([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11], (day) => (day === 10 ? 44.7 : 92));
+
+    expect(
+      a.found.map((f) => [f.state, f.verdict.severity, f.value, new Date(f.timestamp).getUTCDate()]),
+    ).toEqual([['raised', 'critical', 44.7, 11]]);
+  });
+
   it('after a restart (empty cache) re-judges from Redis and raises nothing twice', async () => {
     const before = replica();
     await before.tick([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], coverage);
