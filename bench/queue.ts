@@ -82,6 +82,7 @@ function noopCloudRun(): CloudRunAdapter {
     getRevision: refuse,
     updateServiceImage: refuse,
     restartService: refuse,
+    routeTraffic: refuse,
     getJob: refuse,
     runJob: refuse,
     getExecution: refuse,

@@ -26,6 +26,7 @@ import { ApprovalStore } from './policies/approvals.js';
 import { CounterStore } from './policies/counters.js';
 import { CounterRebuild } from './policies/rebuild.js';
 import { PolicyWatcher } from './policies/watcher.js';
+import type { RemediationPlan } from './remediations/types.js';
 import { REPLICA_HEARTBEAT_MS } from './status/keys.js';
 import { createStatusParts, type StatusParts } from './status/wire.js';
 import { redisKeys } from './store/keys.js';
@@ -221,7 +222,11 @@ export class Daemon {
     // Verification re-runs a collector through the very tick the scheduler runs (bound below).
     let tick: (collectorId: string, jobId: string) => Promise<TickReport> = () =>
       Promise.reject(new Error('collection not started'));
-    const verification = { evidence, recollect: (id: string) => tick(id, `verify-${id}`) };
+    const verification = {
+      evidence,
+      recollect: (id: string) => tick(id, `verify-${id}`),
+      guards: (plan: RemediationPlan) => healthGuards(collection, plan),
+    };
     const rebuild = this.watchCounters(redis, counters, logger);
     const remediation = this.policy
       ? this.startRemediation(collection, {
@@ -453,6 +458,16 @@ export class Daemon {
       throw error;
     }
   }
+}
+
+/** The http-probe collectors probing a redeployed service: its health after the change (rollback). */
+function healthGuards(collection: Collection, plan: RemediationPlan): string[] {
+  if (plan.kind !== 'redeploy-service') return [];
+  return [...collection.entries].flatMap(([id, entry]) => {
+    if (entry.kind !== 'http-probe') return [];
+    const targets = (entry.options as { targets?: { labels?: Record<string, string> }[] }).targets ?? [];
+    return targets.some((target) => target.labels?.service === plan.target) ? [id] : [];
+  });
 }
 
 async function closeRedis(redis: Redis): Promise<void> {

@@ -3,6 +3,7 @@ import { errorMessage } from '../core/errors.js';
 import type { Sample } from '../core/types.js';
 import type { GitMirror } from '../platform/git.js';
 import type { CloudRunAdapter, RunService } from '../platform/index.js';
+import { ROLLBACK_ANNOTATION } from '../platform/run-types.js';
 import type {
   CollectContext,
   CollectorDefinition,
@@ -88,13 +89,18 @@ async function driftOf(service: string, drift: DriftContext): Promise<CollectRes
   });
   let state: RunService;
   let deployed: string | undefined;
+  let serving: string | undefined;
+  let rolledBackFrom: string | undefined;
   try {
     state = await drift.run.getService(service, { signal: ctx.signal });
     const pinned = pinnedRevision(state);
-    if (pinned)
+    // vigil's own rollback pins traffic too, but the service still runs old code: that stays drift.
+    rolledBackFrom = state.annotations[ROLLBACK_ANNOTATION];
+    if (pinned && !rolledBackFrom)
       return fail('pinned', 'target-failed', `${service}: traffic pinned to ${pinned} by a human; not drift`);
-    if (!state.latestReadyRevision) return fail('error', 'target-failed', `${service}: no ready revision`);
-    const revision = await drift.run.getRevision(service, state.latestReadyRevision, { signal: ctx.signal });
+    serving = pinned ?? state.latestReadyRevision;
+    if (!serving) return fail('error', 'target-failed', `${service}: no ready revision`);
+    const revision = await drift.run.getRevision(service, serving, { signal: ctx.signal });
     deployed = revision.labels[drift.settings.commit_label] ?? imageTag(revision.image);
   } catch (error) {
     return fail('error', 'target-failed', `${service}: ${errorMessage(error)}`);
@@ -114,13 +120,29 @@ async function driftOf(service: string, drift: DriftContext): Promise<CollectRes
       `${service}: deployed commit ${deployed} is not in the repository`,
     );
   }
-  return { samples: await driftSamples(service, full, drift), problems: [], statuses: [] };
+  const context = {
+    ...(serving ? { serving_revision: serving } : {}),
+    ...(rolledBackFrom ? { pinned_by: `vigil rollback of ${rolledBackFrom}` } : {}),
+  };
+  const samples = await driftSamples(service, full, drift, context);
+  if (!rolledBackFrom) return { samples, problems: [], statuses: [] };
+  const reason = `${service}: pinned by vigil rollback of ${rolledBackFrom.slice(0, 8)}; still drift`;
+  return {
+    samples,
+    problems: [],
+    statuses: [{ metric: 'deploy_commits_behind', labels, status: 'pinned', reason }],
+  };
 }
 
-async function driftSamples(service: string, deployed: string, drift: DriftContext): Promise<Sample[]> {
+async function driftSamples(
+  service: string,
+  deployed: string,
+  drift: DriftContext,
+  context: Readonly<Record<string, string>>,
+): Promise<Sample[]> {
   const { ctx, mirror, main } = drift;
   const timestamp = ctx.clock.now();
-  const annotations = { deployed_commit: deployed, main_commit: main };
+  const annotations = { deployed_commit: deployed, main_commit: main, ...context };
   const behind = await mirror.countBetween(deployed, main, ctx.signal);
   const samples: Sample[] = [
     { metric: 'deploy_commits_behind', labels: { service }, timestamp, value: behind, annotations },

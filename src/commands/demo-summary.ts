@@ -17,6 +17,8 @@ export interface SummaryRow {
 
 export interface Summary {
   readonly rows: readonly SummaryRow[];
+  /** The latest decision on each finding vigil rolled back for (the freeze that follows). */
+  readonly afterRollback: readonly string[];
   /** `act` decisions on findings whose episode began before `incidentStart`. */
   readonly falseAlarms: number;
   /** Decisions (any action) per target, for "untouched" lines. */
@@ -64,10 +66,17 @@ export function summarize(entries: readonly AuditEntry[], incidentStart: number)
       action: action(acted ?? first),
       outcome: outcome(entries, findingId, list),
       verification: verification(entries, findingId),
-      escalation: escalation(entries, plan),
+      escalation: escalation(entries, plan, findingId),
     });
   }
-  return { rows, falseAlarms, decisionsByTarget };
+  const afterRollback = entries
+    .filter((entry) => entry.event === 'do-not-deploy-added')
+    .flatMap((memory) => {
+      const last = byFinding.get(memory.findingId ?? '')?.at(-1);
+      const series = ((last?.plan ?? {}) as DecisionPlan).series;
+      return last ? [`${series}: latest decision ${last.outcome}: ${last.reason}`] : [];
+    });
+  return { rows, falseAlarms, decisionsByTarget, afterRollback };
 }
 
 function action(entry: AuditEntry): string {
@@ -110,7 +119,14 @@ function verification(entries: readonly AuditEntry[], findingId: string): string
   return `${verdict.outcome} ${detail.before} → ${detail.after ?? '?'}`;
 }
 
-function escalation(entries: readonly AuditEntry[], plan: DecisionPlan): string {
+function escalation(entries: readonly AuditEntry[], plan: DecisionPlan, findingId: string): string {
+  const memory = entries.find(
+    (entry) => entry.event === 'do-not-deploy-added' && entry.findingId === findingId,
+  );
+  if (memory) {
+    const commit = ((memory.plan ?? {}) as { commit?: string }).commit ?? '?';
+    return `rolled back; do-not-deploy ${commit.slice(0, 8)} by vigil`;
+  }
   const hold = entries.find((entry) => {
     if (entry.event !== 'hold-placed') return false;
     const held = (entry.plan ?? {}) as { kind?: string; target?: string; reason?: string };

@@ -12,11 +12,11 @@ import { errorMessage } from '../core/errors.js';
 import { createLogger, scrubSecrets } from '../core/logger.js';
 import type { AuditEntry } from '../core/types.js';
 import { Daemon } from '../daemon.js';
-import type { NotifyEvent } from '../notify/types.js';
 import type { Sandbox } from '../sandbox/index.js';
 import { deleteKeysWithPrefix } from '../store/redis.js';
 import { redisAnswers, startLocalRedis } from '../store/redis-server.js';
-import { contractAction, integerFlag } from './contract.js';
+import { contractAction, integerFlag, UsageError } from './contract.js';
+import { BadCommitStory, SeedStory, type Story } from './demo-story.js';
 import { renderTable, summarize } from './demo-summary.js';
 import type { CommandIo } from './io.js';
 
@@ -34,17 +34,19 @@ export interface DemoOptions {
   readonly dataDir: string;
   /** After the story, keep the sandbox and the daemon running until `stop` fires (Ctrl-C). */
   readonly keep?: AbortSignal | undefined;
+  /** `seed-incident` (default) or `bad-commit` (main's HEAD is broken: rollback and memory). */
+  readonly scenario?: DemoScenario | undefined;
 }
 
 const CONFIG = fileURLToPath(new URL('../../examples/nba-props.yaml', import.meta.url));
+export const DEMO_SCENARIOS = ['seed-incident', 'bad-commit'] as const;
+export type DemoScenario = (typeof DEMO_SCENARIOS)[number];
+
 /** Collector intervals in the demo: the story unfolds in seconds, not hours. */
 const DEMO_INTERVAL_MS = 3_000;
 const PROBE_INTERVAL_MS = 1_000;
-const EXPECTED_VERIFICATIONS = ['redeploy-service', 'run-job', 'restart-service'] as const;
 /** The seed incident's first affected day (grading outages from day 38, seed-incident.yaml): earlier episodes are clean days. */
 const INCIDENT_START = Date.parse('2026-01-26T00:00:00Z');
-/** The model whose grades no backfill can fix (its rows cannot be joined to results). */
-const UNFIXABLE = 'grading_completeness{model="ensemble_v1"}';
 /** The service a human pinned (the seed's jane.doe): vigil must leave it alone. */
 const PINNED = 'prediction-coordinator';
 
@@ -65,6 +67,7 @@ async function tellSummary(
   const summary = summarize(entries, INCIDENT_START);
   say('summary (from the audit log):');
   for (const line of renderTable(summary.rows)) say(`  ${line}`);
+  for (const line of summary.afterRollback) say(`after the rollback, ${line}`);
   say(
     `false alarms on clean days (actions on episodes before ${new Date(INCIDENT_START).toISOString().slice(0, 10)}): ${summary.falseAlarms}`,
   );
@@ -106,7 +109,12 @@ export async function runDemo(options: DemoOptions, io: CommandIo): Promise<numb
       }),
     );
     say(`the platform on ${sandbox.date()}: ${describePlatform(sandbox)}`);
-    const story = new Story(sandbox, say);
+    let story: Story = new SeedStory(sandbox, say);
+    if (options.scenario === 'bad-commit') {
+      const bad = sandbox.breakMain();
+      say(`bad-commit scenario: main's HEAD ${bad.slice(0, 8)} fails its health checks once deployed`);
+      story = new BadCommitStory(join(resolve(options.dataDir), 'audit', 'audit-demo.jsonl'));
+    }
     // The sandbox's clock stands still on its simulated day; vigil's must move (probes a second
     // apart are different points), so it runs from the sandbox's time at wall-clock speed.
     const startedWall = systemClock.now();
@@ -170,74 +178,6 @@ function demoConfig(config: Config): Config {
   };
 }
 
-/**
- * Follows the notifications: once the three remediations are verified it lets the sandbox live
- * two more days (now with the fix deployed) and waits for the coverage finding to clear.
- */
-class Story {
-  private readonly verified = new Set<string>();
-  private unfixableIneffective = false;
-  private held = false;
-  private coverageCleared = false;
-  private advanced = false;
-  private wake: (() => void) | undefined;
-
-  constructor(
-    private readonly sandbox: Sandbox,
-    private readonly say: (line: string) => void,
-  ) {}
-
-  observe(event: NotifyEvent): void {
-    if (event.type === 'remediation' && event.stage === 'verified') this.verified.add(event.plan.kind);
-    if (event.type === 'remediation' && event.stage === 'ineffective' && event.detail.startsWith(UNFIXABLE))
-      this.unfixableIneffective = true;
-    if (event.type === 'control' && event.action === 'hold-placed' && event.text.includes(UNFIXABLE))
-      this.held = true;
-    if (
-      event.type === 'finding' &&
-      event.finding.state === 'cleared' &&
-      event.finding.metric === 'vegas_line_coverage'
-    ) {
-      this.coverageCleared = true;
-    }
-    this.wake?.();
-  }
-
-  async run(timeoutMs: number): Promise<boolean> {
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      if (!this.advanced && this.judged()) {
-        this.advanced = true;
-        const state = await this.sandbox.advanceDays(2);
-        this.say(
-          `every remediation judged by its metric (ensemble_v1 ineffective and held); the sandbox lives two more days, to ${state.date}`,
-        );
-      }
-      if (this.advanced && this.coverageCleared) return true;
-      await new Promise<void>((resolve) => {
-        this.wake = resolve;
-        setTimeout(resolve, Math.min(1_000, Math.max(0, deadline - Date.now())));
-      });
-    }
-    return false;
-  }
-
-  private judged(): boolean {
-    const verified = EXPECTED_VERIFICATIONS.every((kind) => this.verified.has(kind));
-    return verified && this.unfixableIneffective && this.held;
-  }
-
-  missing(): string[] {
-    const lines = EXPECTED_VERIFICATIONS.filter((kind) => !this.verified.has(kind)).map(
-      (kind) => `${kind} verified`,
-    );
-    if (!this.unfixableIneffective) lines.push(`${UNFIXABLE} ineffective after the backfill`);
-    if (!this.held) lines.push('run-job/grading-backfill held');
-    if (!this.coverageCleared) lines.push('vegas_line_coverage cleared');
-    return lines;
-  }
-}
-
 function describePlatform(sandbox: Sandbox): string {
   const state = sandbox.state();
   const phase4 = state.services.find((service) => service.name === 'nba-phase4-precompute-processors');
@@ -287,6 +227,7 @@ export function registerDemoCommand(program: Command): void {
       'Redis to use (default: VIGIL_REDIS_URL, else 127.0.0.1:6379, else a throwaway redis-server)',
     )
     .option('--timeout <seconds>', 'give up after this long', '180')
+    .option('--scenario <name>', `the story: ${DEMO_SCENARIOS.join(' | ')}`, 'seed-incident')
     .option('--data-dir <dir>', 'where the audit log and git mirror go', '.vigil/demo')
     .option(
       '--keep',
@@ -294,21 +235,32 @@ export function registerDemoCommand(program: Command): void {
     )
     .addHelpText(
       'after',
-      '\nExamples:\n  $ vigil demo\n  $ vigil demo --keep                           # then open the printed status page\n  $ vigil demo --redis redis://127.0.0.1:6380 --data-dir /tmp/vigil-demo',
+      '\nExamples:\n  $ vigil demo\n  $ vigil demo --scenario bad-commit             # a broken main: rollback and do-not-deploy memory\n  $ vigil demo --keep                           # then open the printed status page\n  $ vigil demo --redis redis://127.0.0.1:6380 --data-dir /tmp/vigil-demo',
     )
     .action(
-      contractAction((options: { redis?: string; timeout: string; dataDir: string; keep?: boolean }) =>
-        runDemo(
-          {
-            redis: options.redis,
-            timeoutMs: integerFlag('--timeout', options.timeout, 1, 86_400) * 1_000,
-            dataDir: options.dataDir,
-            keep: options.keep ? stopSignal() : undefined,
-          },
-          { stdout: process.stdout, stderr: process.stderr },
-        ),
+      contractAction(
+        (options: { redis?: string; timeout: string; dataDir: string; keep?: boolean; scenario: string }) =>
+          runDemo(
+            {
+              scenario: demoScenario(options.scenario),
+              redis: options.redis,
+              timeoutMs: integerFlag('--timeout', options.timeout, 1, 86_400) * 1_000,
+              dataDir: options.dataDir,
+              keep: options.keep ? stopSignal() : undefined,
+            },
+            { stdout: process.stdout, stderr: process.stderr },
+          ),
       ),
     );
+}
+
+function demoScenario(text: string): DemoScenario {
+  const found = DEMO_SCENARIOS.find((name) => name === text);
+  if (!found)
+    throw new UsageError(
+      `--scenario: expected one of ${DEMO_SCENARIOS.join(', ')}, got ${JSON.stringify(text)}`,
+    );
+  return found;
 }
 
 /** Fires on the first Ctrl-C or SIGTERM; the demo then cleans up and exits. */

@@ -26,6 +26,7 @@ import {
   RemediationQueue,
   type VerificationJobData,
 } from './remediation-queue.js';
+import { rollBack } from './rollback.js';
 import { claimRun } from './run-claim.js';
 import { recoveryChecks, type VerificationDeps, verifyRemediation } from './verification.js';
 
@@ -350,6 +351,21 @@ export class RemediationWorker {
     if (result.status === 'failed') {
       await this.report('failed', findingId, plan, `the change is not in effect: ${result.detail}`, logger);
       return this.escalate(plan, settings, `${plan.description} did not take: ${result.detail}`);
+    }
+    if (result.status === 'unhealthy') {
+      await this.report('ineffective', findingId, plan, result.detail, logger);
+      const rolled = await rollBack(plan, findingId, result.detail, {
+        controls: this.deps.controls,
+        audit: this.deps.audit,
+        announce: this.deps.announce,
+        clock: this.deps.clock,
+        context: this.context(snapshot, plan),
+        paused: snapshot?.mode === 'off',
+        report: (stage, id, done, detail) => this.report(stage, id, done, detail, logger),
+      });
+      if (rolled !== 'rolled-back')
+        await this.escalate(plan, settings, `${result.detail}; not rolled back (${rolled})`);
+      return;
     }
     for (const verdict of result.series) {
       const { stage, detail } = verdict;

@@ -21,6 +21,11 @@ export interface VerificationDeps {
   readonly evidence?: EvidenceStore | undefined;
   /** Runs one collector's tick now; without it the series cannot be judged (platform check only). */
   readonly recollect?: Recollect | undefined;
+  /**
+   * The collectors whose series tell whether the plan's target is healthy (the http probes of a
+   * redeployed service): a new revision that fails them within the window is rolled back.
+   */
+  readonly guards?: ((plan: RemediationPlan) => readonly string[]) | undefined;
 }
 
 export interface VerificationInput {
@@ -53,7 +58,9 @@ export type VerificationResult =
   | { readonly status: 'failed'; readonly detail: string }
   /** The platform could not be read on the last check. */
   | { readonly status: 'unverified'; readonly detail: string }
-  | { readonly status: 'judged'; readonly platform: string; readonly series: readonly SeriesVerdict[] };
+  | { readonly status: 'judged'; readonly platform: string; readonly series: readonly SeriesVerdict[] }
+  /** The change is in effect and its target fails its health series (a bad new revision). */
+  | { readonly status: 'unhealthy'; readonly detail: string; readonly series: readonly SeriesVerdict[] };
 
 /** Verification checks, for `within` after the change, every `verifyAfterMs`. */
 export function recoveryChecks(settings: RemediationSettings, verifyAfterMs: number): number {
@@ -78,10 +85,13 @@ export async function verifyRemediation(
   const verdicts = covered.map((entry) =>
     judge(entry, reports, input.settings, deps.recollect !== undefined),
   );
+  const sick = await unhealthy(input.plan, deps);
   const open = verdicts.filter((verdict) => verdict.stage !== 'verified');
-  if (open.length > 0 && !input.finalForMetric) {
-    return { status: 'retry', detail: open.map((verdict) => verdict.detail).join('; ') };
+  if ((open.length > 0 || sick) && !input.finalForMetric) {
+    const details = [...open.map((verdict) => verdict.detail), ...(sick ? [sick] : [])];
+    return { status: 'retry', detail: details.join('; ') };
   }
+  if (sick) return { status: 'unhealthy', detail: sick, series: verdicts };
   return { status: 'judged', platform: platform.detail, series: verdicts };
 }
 
@@ -104,6 +114,21 @@ async function checkPlatform(input: VerificationInput): Promise<PlatformCheck> {
     const detail = `could not check the change (${errorMessage(error)}); look at ${input.plan.target} by hand`;
     return { status: 'other', result: { status: 'unverified', detail } };
   }
+}
+
+/** Why the plan's target fails its health series now (the guards re-collected), or undefined. */
+async function unhealthy(plan: RemediationPlan, deps: VerificationDeps): Promise<string | undefined> {
+  const collectors = deps.guards?.(plan) ?? [];
+  if (collectors.length === 0 || !deps.recollect) return undefined;
+  const evidence = collectors.map((collector) => ({ collector }) as Evidence);
+  const reports = await recollect(evidence, deps.recollect);
+  const failing = [...reports.values()].flatMap((report) =>
+    typeof report === 'string'
+      ? []
+      : report.series.filter((row) => row.labels.service === plan.target && row.verdict?.anomalous === true),
+  );
+  if (failing.length === 0) return undefined;
+  return `${plan.target} fails its health checks after the change: ${failing.map((row) => row.verdict?.reason).join('; ')}`;
 }
 
 type Collected = ReadonlyMap<string, TickReport | string>;

@@ -46,6 +46,16 @@ export interface CloudRunAdapter {
   ): Promise<RunService & { readonly updated: boolean }>;
   /** Restart: a new revision of the same template (an annotation with the restart time changes). */
   restartService(service: string, options?: CallOptions): Promise<RunService>;
+  /**
+   * Routes 100% of the service's traffic to `revision` (a rollback) and sets the service
+   * annotations given (vigil's rollback marker); the template and its revisions stay as they are.
+   */
+  routeTraffic(
+    service: string,
+    revision: string,
+    annotations: Readonly<Record<string, string>>,
+    options?: CallOptions,
+  ): Promise<RunService>;
   getJob(job: string, options?: CallOptions): Promise<RunJob>;
   /**
    * Runs a job with the first container's args replaced. With `wait` (default false) it resolves
@@ -192,6 +202,24 @@ export function createCloudRunAdapter(
       return update(
         `restart service ${service}`,
         { ...current, template: { ...template, annotations } },
+        options,
+      );
+    },
+    async routeTraffic(service, revision, annotations, options) {
+      const current = await rawService(service, options);
+      return update(
+        `route traffic of service ${service} to ${revision}`,
+        {
+          ...current,
+          annotations: { ...(current.annotations ?? {}), ...annotations },
+          traffic: [
+            {
+              type: 'TRAFFIC_TARGET_ALLOCATION_TYPE_REVISION',
+              revision: `${serviceName(service)}/revisions/${revision}`,
+              percent: 100,
+            },
+          ],
+        },
         options,
       );
     },

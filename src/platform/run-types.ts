@@ -183,3 +183,9 @@ export function toRunExecution(execution: protos.google.cloud.run.v2.IExecution)
     message: failed?.message || undefined,
   };
 }
+
+/**
+ * The service annotation vigil's rollback sets (the bad commit): the drift collector reads it and
+ * keeps reporting the drift as `pinned by vigil rollback of COMMIT`, not as a human's pin.
+ */
+export const ROLLBACK_ANNOTATION = 'vigil.dev/rollback-of';

@@ -1,6 +1,7 @@
 import { createRegistry } from '../core/plugin.js';
 import { redeployService } from './redeploy-service.js';
 import { restartService } from './restart-service.js';
+import { rollbackService } from './rollback-service.js';
 import { runJob } from './run-job.js';
 import type { RemediationDefinition } from './types.js';
 
@@ -8,5 +9,6 @@ import type { RemediationDefinition } from './types.js';
 export const remediationRegistry = createRegistry<RemediationDefinition>('remediation', [
   redeployService,
   restartService,
+  rollbackService,
   runJob,
 ]);

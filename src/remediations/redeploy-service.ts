@@ -7,6 +7,8 @@ export interface RedeployPlan extends RemediationPlan {
   readonly service: string;
   /** The full main commit to serve; images are tagged with its first 8 characters. */
   readonly commit: string;
+  /** The revision serving when the finding was made (`serving_revision`): where a rollback goes. */
+  readonly previousRevision?: string;
 }
 
 /**
@@ -33,6 +35,7 @@ export const redeployService = defineRemediation({
       target: params.service,
       service: params.service,
       commit,
+      ...(finding.labels.serving_revision ? { previousRevision: finding.labels.serving_revision } : {}),
       description: `redeploy ${params.service} at main ${commit.slice(0, 8)}`,
     };
   },

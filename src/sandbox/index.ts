@@ -51,6 +51,11 @@ export interface Sandbox {
   advanceDays(days: number): Promise<SandboxState>;
   advanceTo(dayOrDate: number | string): Promise<SandboxState>;
   state(): SandboxState;
+  /**
+   * Makes main's HEAD broken: every revision deployed at it fails its health checks (the
+   * `bad-commit` demo). Returns the commit. Lasts until `reset`.
+   */
+  breakMain(): string;
   /** Rebuilds the world at the start day (same repository URL, same seed). */
   reset(): Promise<SandboxState>;
   requests(after?: number): readonly LoggedRequest[];
@@ -154,6 +159,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     date: () => world.calendar.dateOf(world.day),
     advanceDays: controller.advanceDays,
     advanceTo: controller.advanceTo,
+    breakMain: () => {
+      const main = describeWorld(world).git.main;
+      world.run.brokenCommits.add(main);
+      return main;
+    },
     state: controller.state,
     reset: controller.reset,
     requests: (after = 0) => log.since(after),

@@ -30,6 +30,7 @@ function reader(
       return found;
     },
     listServices: unused,
+    routeTraffic: unused,
     listRevisions: unused,
     updateServiceImage: unused,
     restartService: unused,
@@ -127,7 +128,11 @@ describe('cloud-run-drift collector', () => {
       ['deploy_commits_behind', { service: 'prediction-worker' }, 0],
       ['deploy_contains_commit', { service: 'prediction-worker', commit: 'vegas-line-fix' }, 1],
     ]);
-    expect(result.samples[0]?.annotations).toEqual({ deployed_commit: old, main_commit: main });
+    expect(result.samples[0]?.annotations).toEqual({
+      deployed_commit: old,
+      main_commit: main,
+      serving_revision: 'nba-phase4-precompute-processors-00001',
+    });
     expect(result.statuses.map((s) => [s.labels.service, s.status, s.reason])).toEqual([
       [
         'prediction-coordinator',

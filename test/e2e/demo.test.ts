@@ -72,3 +72,42 @@ describe('vigil demo', () => {
     // The demo's own deadline (90 s) decides on a loaded machine, not vitest's default 30 s.
   }, 120_000);
 });
+
+describe('vigil demo --scenario bad-commit', () => {
+  it("main's HEAD is broken: rollback to the previous revision, do-not-deploy memory, the next decision a deploy freeze", async () => {
+    const stdout = capture();
+    const stderr = capture();
+
+    const code = await runDemo(
+      { redis: REDIS_URL, timeoutMs: 90_000, dataDir: join(dir, 'demo'), scenario: 'bad-commit' },
+      { stdout: stdout.stream, stderr: stderr.stream },
+    );
+
+    const out = stdout.text();
+    expect(stderr.text()).toBe('');
+    expect(code).toBe(0);
+    expect(out).toMatch(
+      /demo: bad-commit scenario: main's HEAD [0-9a-f]{8} fails its health checks once deployed/,
+    );
+    expect(out).toMatch(
+      /\[vigil\] remediation executed: roll nba-phase4-precompute-processors back to nba-phase4-precompute-processors-\d{5}-\w+ \([0-9a-f]{8} failed its health checks\)/,
+    );
+    const row =
+      out
+        .split('\n')
+        .find((line) =>
+          line.startsWith('demo:   deploy_commits_behind{service="nba-phase4-precompute-processors"} '),
+        ) ?? '(no drift row)';
+    expect(row).toMatch(
+      /\| redeploy-service\/nba-phase4-precompute-processors +\| executed +\| ineffective +\| rolled back; do-not-deploy [0-9a-f]{8} by vigil$/,
+    );
+    expect(out).toMatch(
+      /demo: after the rollback, deploy_commits_behind\{service="nba-phase4-precompute-processors"\}: latest decision skip: deploy freeze: nba-phase4-precompute-processors must not roll to [0-9a-f]{40} \(do-not-deploy by vigil: nba-phase4-precompute-processors fails its health checks after the change/,
+    );
+    expect(out).toContain('demo: false alarms on clean days (actions on episodes before 2026-01-26): 0');
+    expect(out).toMatch(/demo: audit chain intact: \d+ entries/);
+    expect(out).toContain('demo: the whole story happened');
+    // The drift is still reported as drift, pinned by vigil's rollback (not by a human).
+    expect(out).toMatch(/demo: the platform now: phase 4 598 commits behind main/);
+  }, 120_000);
+});

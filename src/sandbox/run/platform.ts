@@ -49,6 +49,9 @@ const SUFFIX_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
  * decides which one serves, and mutations complete through operations after a wall-clock delay.
  */
 export class RunPlatform {
+  /** Full shas whose revisions answer their health endpoint with errors (the bad-commit scenario). */
+  readonly brokenCommits = new Set<string>();
+
   readonly services = new Map<string, ServiceRecord>();
   readonly jobs = new Map<string, JobRecord>();
   readonly operations = new Map<string, OperationRecord>();
@@ -247,6 +250,8 @@ export class RunPlatform {
       ready: false,
       health: 'ok',
     };
+    // A commit made broken on purpose (`Sandbox.breakMain`): its revisions start, and fail health.
+    if (revision.commit && this.brokenCommits.has(revision.commit)) revision.health = 'error';
     service.revisions.push(revision);
     service.latestCreatedRevision = revision.id;
     service.template = template;
