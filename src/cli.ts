@@ -7,6 +7,7 @@ import { registerConfigCommand } from './commands/config.js';
 import { applyContract } from './commands/contract.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerDoctorCommand } from './commands/doctor.js';
+import { registerFindingsCommands } from './commands/findings.js';
 import { registerHoldCommands } from './commands/hold.js';
 import { registerOnceCommand } from './commands/once.js';
 import { registerPauseCommands } from './commands/pause.js';
@@ -50,5 +51,6 @@ registerDoctorCommand(program);
 registerPauseCommands(program);
 registerSilenceCommands(program);
 registerHoldCommands(program);
+registerFindingsCommands(program);
 
 await program.parseAsync(process.argv);

@@ -175,6 +175,94 @@ const TABLE: Record<string, Record<string, () => Row>> = {
     usage: () => ({ args: ['approve', '--list'], code: 2, says: "required option '-c, --config <file>'" }),
     missing: () => ({ args: ['approve', '--list', '-c', MISSING], code: 2, says: 'file not found' }),
   },
+  pause: {
+    usage: () => ({
+      args: ['pause', '--as', 't', '-c', 'examples/minimal.yaml'],
+      code: 2,
+      says: '--reason: say why',
+    }),
+    missing: () => ({
+      args: ['pause', '--as', 't', '--reason', 'r', '-c', MISSING],
+      code: 2,
+      says: 'file not found',
+    }),
+  },
+  resume: {
+    found: () => ({
+      args: ['resume', '--as', 't', '-c', 'examples/minimal.yaml'],
+      code: 1,
+      says: 'vigil is not paused',
+    }),
+  },
+  silence: {
+    ok: () => ({
+      args: ['silence', 'list', '-c', 'examples/minimal.yaml'],
+      code: 0,
+      says: 'no active silence',
+    }),
+    found: () => ({
+      args: ['silence', 'expire', 's-none', '--as', 't', '-c', 'examples/minimal.yaml'],
+      code: 1,
+      says: 'no active silence s-none',
+    }),
+    usage: () => ({
+      args: ['silence', 'add', '--target', 'x', '--as', 't', '--reason', 'r', '-c', 'examples/minimal.yaml'],
+      code: 2,
+      says: '--for: expected a duration',
+    }),
+  },
+  hold: {
+    ok: () => ({ args: ['hold', 'list', '-c', 'examples/minimal.yaml'], code: 0, says: 'no holds' }),
+    found: () => ({
+      args: [
+        'hold',
+        'clear',
+        'run-job',
+        'grading-backfill',
+        '--as',
+        't',
+        '--reason',
+        'r',
+        '-c',
+        'examples/minimal.yaml',
+      ],
+      code: 1,
+      says: 'no hold on run-job grading-backfill',
+    }),
+    usage: () => ({
+      args: ['hold', 'clear', 'reboot', 'x', '--as', 't', '--reason', 'r', '-c', 'examples/minimal.yaml'],
+      code: 2,
+      says: 'KIND: expected one of',
+    }),
+  },
+  breaker: {
+    ok: () => ({
+      args: ['breaker', 'list', '-c', 'examples/minimal.yaml'],
+      code: 0,
+      says: 'no breaker is open',
+    }),
+    usage: () => ({
+      args: ['breaker', 'close', 'reboot', 'x', '--as', 't', '-c', 'examples/minimal.yaml'],
+      code: 2,
+      says: 'KIND: expected one of',
+    }),
+  },
+  findings: {
+    ok: () => ({ args: ['findings', '-c', 'examples/minimal.yaml'], code: 0, says: 'no open finding' }),
+    missing: () => ({ args: ['findings', '-c', MISSING], code: 2, says: 'file not found' }),
+  },
+  history: {
+    found: () => ({
+      args: ['history', 'nba-phase4', '-c', 'examples/minimal.yaml'],
+      code: 1,
+      says: 'nothing recorded about nba-phase4',
+    }),
+    usage: () => ({
+      args: ['history', '-c', 'examples/minimal.yaml'],
+      code: 2,
+      says: "missing required argument 'target'",
+    }),
+  },
   status: {
     ok: () => ({ args: ['status', '-c', 'examples/minimal.yaml'], code: 0, says: 'HEALTHY' }),
     usage: () => ({ args: ['status', '--json'], code: 2, says: '-c/--config FILE (Redis) or --url URL' }),

@@ -85,13 +85,20 @@ export async function verifyRemediation(
   const verdicts = covered.map((entry) =>
     judge(entry, reports, input.settings, deps.recollect !== undefined),
   );
-  const sick = await unhealthy(input.plan, deps);
+  const health = await unhealthy(input.plan, deps);
+  const sick = health && 'failing' in health ? health.failing : undefined;
   const open = verdicts.filter((verdict) => verdict.stage !== 'verified');
-  if ((open.length > 0 || sick) && !input.finalForMetric) {
-    const details = [...open.map((verdict) => verdict.detail), ...(sick ? [sick] : [])];
+  const waiting = health && 'unknown' in health ? health.unknown : undefined;
+  if ((open.length > 0 || sick || waiting) && !input.finalForMetric) {
+    const details = [
+      ...open.map((verdict) => verdict.detail),
+      ...(sick ? [sick] : []),
+      ...(waiting ? [waiting] : []),
+    ];
     return { status: 'retry', detail: details.join('; ') };
   }
   if (sick) return { status: 'unhealthy', detail: sick, series: verdicts };
+  if (waiting && !input.final) return { status: 'retry', detail: waiting };
   return { status: 'judged', platform: platform.detail, series: verdicts };
 }
 
@@ -117,18 +124,29 @@ async function checkPlatform(input: VerificationInput): Promise<PlatformCheck> {
 }
 
 /** Why the plan's target fails its health series now (the guards re-collected), or undefined. */
-async function unhealthy(plan: RemediationPlan, deps: VerificationDeps): Promise<string | undefined> {
+async function unhealthy(
+  plan: RemediationPlan,
+  deps: VerificationDeps,
+): Promise<{ readonly failing: string } | { readonly unknown: string } | undefined> {
   const collectors = deps.guards?.(plan) ?? [];
   if (collectors.length === 0 || !deps.recollect) return undefined;
   const evidence = collectors.map((collector) => ({ collector }) as Evidence);
   const reports = await recollect(evidence, deps.recollect);
+  const unread = [...reports.entries()].filter(([, report]) => typeof report === 'string');
+  // Health that could not be read is not health: judge again at the next check.
+  if (unread.length > 0)
+    return {
+      unknown: `health of ${plan.target} not re-collected (${unread.map(([id, why]) => `${id}: ${why}`).join('; ')})`,
+    };
   const failing = [...reports.values()].flatMap((report) =>
     typeof report === 'string'
       ? []
       : report.series.filter((row) => row.labels.service === plan.target && row.verdict?.anomalous === true),
   );
   if (failing.length === 0) return undefined;
-  return `${plan.target} fails its health checks after the change: ${failing.map((row) => row.verdict?.reason).join('; ')}`;
+  return {
+    failing: `${plan.target} fails its health checks after the change: ${failing.map((row) => row.verdict?.reason).join('; ')}`,
+  };
 }
 
 type Collected = ReadonlyMap<string, TickReport | string>;

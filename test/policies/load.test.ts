@@ -52,7 +52,7 @@ describe('parsePolicy: broken files', () => {
       'an unknown action kind',
       'mode: auto\nrules:\n  - id: r\n    match: { metric: m }\n    action: { kind: rollback }\n',
       [
-        'policy.yaml:5 rules[0].action.kind: expected one of "redeploy-service" | "restart-service" | "run-job", got string "rollback"',
+        'policy.yaml:5 rules[0].action.kind: expected one of "redeploy-service" | "restart-service" | "rollback-service" | "run-job", got string "rollback"',
       ],
     ],
     [
