@@ -1,4 +1,5 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,12 +15,15 @@ import { REDIS_URL, type TestRedis, testRedis } from './support/redis.js';
  */
 let dir: string;
 let build: Build;
+let busy: Server;
 let redis: TestRedis;
 const files: Record<string, string> = {};
 
 beforeAll(async () => {
   // The compiled CLI: a third of the start-up time of the tsx one, and what the image runs.
   build = await buildVigil();
+  busy = createServer().listen(0, '127.0.0.1');
+  await new Promise((resolve) => busy.once('listening', resolve));
   dir = await mkdtemp(join(tmpdir(), 'vigil-cli-'));
   redis = await testRedis();
   const clock = new ManualClock(Date.UTC(2026, 1, 2, 12));
@@ -54,6 +58,7 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
+  busy?.close();
   await redis?.cleanup();
   await rm(dir, { recursive: true, force: true });
 });
@@ -63,6 +68,7 @@ interface Row {
   readonly code: 0 | 1 | 2;
   /** Text the output must contain. */
   readonly says?: string;
+  readonly env?: Record<string, string>;
 }
 
 const MISSING = '/nonexistent/vigil.yaml';
@@ -78,6 +84,12 @@ const TABLE: Record<string, Record<string, () => Row>> = {
   run: {
     usage: () => ({ args: ['run'], code: 2, says: "required option '-c, --config <file>'" }),
     missing: () => ({ args: ['run', '-c', MISSING], code: 2, says: 'file not found' }),
+    'busy port': () => ({
+      args: ['run', '-c', 'examples/minimal.yaml'],
+      env: { VIGIL_HTTP_PORT: String((busy.address() as { port: number }).port) },
+      code: 2,
+      says: 'is already in use',
+    }),
   },
   demo: {
     usage: () => ({
@@ -276,7 +288,7 @@ const cases = Object.entries(TABLE).flatMap(([command, rows]) =>
 
 describe.concurrent('vigil exit codes: ok 0, found 1, usage or bad input 2', () => {
   it.each(cases)('$command: $kind', async ({ row }) => {
-    const { args, code, says } = row();
+    const { args, code, says, env } = row();
     const vigil = spawnVigil(
       args,
       {
@@ -284,6 +296,7 @@ describe.concurrent('vigil exit codes: ok 0, found 1, usage or bad input 2', () 
         VIGIL_KEY_PREFIX: redis.prefix.slice(0, -1),
         VIGIL_HTTP_PORT: '0',
         VIGIL_DATA_DIR: dir,
+        ...env,
       },
       build.bin,
     );

@@ -30,7 +30,16 @@ export async function runDaemon(configFile: string): Promise<void> {
   }
   const daemon = new Daemon(config, { logger, clock });
   installProcessHandlers(daemon, logger);
-  await daemon.start();
+  try {
+    await daemon.start();
+  } catch (error) {
+    // What start() meets is the host's (a busy port, an unwritable data dir): say it, release
+    // what started, and exit 2; the connections it opened would otherwise keep the process up.
+    const code = exitCodeFor(error, processIo);
+    logger.fatal({ err: error }, 'vigil could not start');
+    await daemon.stop().catch(() => undefined);
+    exitAfterFlush(logger, code);
+  }
 }
 
 /** Signals, SIGHUP reload, and fatal errors: the process-level half of the lifecycle. */
