@@ -48,6 +48,15 @@ collectors:
 `;
 }
 
+async function skippedRuns(replicas: readonly Daemon[]): Promise<number> {
+  let total = 0;
+  for (const replica of replicas) {
+    const runs = await replica.metrics.getSingleMetric('vigil_collector_runs_total')?.get();
+    for (const value of runs?.values ?? []) if (value.labels.outcome === 'skipped') total += value.value;
+  }
+  return total;
+}
+
 describe('two daemons sharing one Redis', () => {
   it('run each scheduled tick exactly once (counted in the sandbox request log)', async () => {
     const file = join(dir, 'vigil.yaml');
@@ -65,6 +74,9 @@ describe('two daemons sharing one Redis', () => {
     await Promise.all(replicas.map((replica) => replica.start()));
     await waitFor('six scheduled ticks', () => (queries() >= 6 ? true : undefined), 30_000);
     await Promise.all(replicas.map((replica) => replica.stop()));
+    // A loaded machine can make a run overlap the next tick, which is then skipped on purpose
+    // (counted, never queued behind it): such a tick sends no query.
+    const skipped = await skippedRuns(replicas);
 
     const queue = new Queue('ticks', { connection: env.redis, prefix: env.prefix.slice(0, -1) });
     const jobs = await queue.getJobs(['completed', 'failed']);
@@ -73,7 +85,7 @@ describe('two daemons sharing one Redis', () => {
     // would show as more queries than jobs, or as two jobs for one slot.
     const slots = new Set(jobs.map((job) => String(job.id).split(':').at(-1)));
     expect(jobs.length).toBeGreaterThanOrEqual(6);
-    expect(queries()).toBe(jobs.length);
+    expect(queries()).toBe(jobs.length - skipped);
     expect(slots.size).toBe(jobs.length);
   });
 });
