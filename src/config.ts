@@ -93,6 +93,8 @@ export const configSchema = z.strictObject({
     })
     .prefault({}),
   notifiers: z.array(pluginEntry).default([]),
+  /** More findings raised in one tick than this are announced as one storm summary. */
+  notify: z.strictObject({ storm_threshold: z.number().int().min(1).default(10) }).prefault({}),
 });
 
 export type Config = z.output<typeof configSchema> & {

@@ -125,9 +125,17 @@ export class Daemon {
       clock: this.deps.clock,
       metrics: this.metrics,
       out: this.deps.out,
+      queue: {
+        redisUrl: this.config.redis.url,
+        prefix: redisKeys(this.config.redis.key_prefix).bullmq,
+        deliver: true,
+      },
     });
     this.announcer = announcer;
-    this.cleanups.push('notifications', () => announcer.drain(Math.min(10_000, this.config.shutdown_grace)));
+    this.cleanups.push('notifications', async () => {
+      await announcer.drain(Math.min(10_000, this.config.shutdown_grace));
+      await announcer.stop();
+    });
   }
 
   private startRedis(): void {
@@ -247,6 +255,7 @@ export class Daemon {
       metrics: this.metrics,
       audit,
       announce,
+      stormThreshold: this.config.notify.storm_threshold,
       approvals,
       evidence,
       controls,

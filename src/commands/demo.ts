@@ -32,6 +32,8 @@ export interface DemoOptions {
   readonly redis?: string | undefined;
   readonly timeoutMs: number;
   readonly dataDir: string;
+  /** Notifiers added to the seed config's (tests capture Slack cards of a whole run this way). */
+  readonly notifiers?: Config['notifiers'] | undefined;
   /** After the story, keep the sandbox and the daemon running until `stop` fires (Ctrl-C). */
   readonly keep?: AbortSignal | undefined;
   /** `seed-incident` (default) or `bad-commit` (main's HEAD is broken: rollback and memory). */
@@ -107,6 +109,7 @@ export async function runDemo(options: DemoOptions, io: CommandIo): Promise<numb
         VIGIL_REPLICA_ID: 'demo',
         VIGIL_VERIFY_AFTER: '3s',
       }),
+      options.notifiers,
     );
     say(`the platform on ${sandbox.date()}: ${describePlatform(sandbox)}`);
     let story: Story = new SeedStory(sandbox, say);
@@ -167,9 +170,10 @@ async function keepRunning(daemon: Daemon, stop: AbortSignal, say: (line: string
 }
 
 /** The seed config at demo speed: every collector every few seconds, probes every second. */
-function demoConfig(config: Config): Config {
+function demoConfig(config: Config, notifiers: Config['notifiers'] = []): Config {
   return {
     ...config,
+    notifiers: [...config.notifiers, ...notifiers],
     collectors: config.collectors.map((collector) => ({
       ...collector,
       interval: collector.kind === 'http-probe' ? PROBE_INTERVAL_MS : DEMO_INTERVAL_MS,

@@ -28,6 +28,11 @@ export type NotifyEvent =
       readonly action: string;
       readonly text: string;
     }
+  /**
+   * A storm: one tick raised more findings than `notify.storm_threshold`; humans get this one
+   * summary instead of one message per finding (each is still decided and audited).
+   */
+  | { readonly type: 'storm'; readonly findings: readonly Finding[]; readonly total: number }
   /** A step of an automatic remediation (see RemediationStage). */
   | {
       readonly type: 'remediation';
@@ -58,6 +63,8 @@ export type RemediationStage =
 export interface Notifier {
   readonly id: string;
   readonly kind: string;
+  /** Delivered through the notification queue (BullMQ) when the daemon has one: it leaves the process. */
+  readonly queued?: boolean;
   /** Delivers the event, retrying within its own bounds; throws a NotifyError when it gave up. */
   notify(event: NotifyEvent, signal: AbortSignal): Promise<void>;
 }
@@ -79,6 +86,8 @@ export class NotifyError extends VigilError {
   constructor(
     message: string,
     readonly retryable: boolean,
+    /** The receiver asked to wait this long (HTTP 429 Retry-After) before trying again. */
+    readonly retryAfterMs?: number,
   ) {
     super(message, { code: retryable ? 'notify-transient' : 'notify-rejected' });
     this.kind = retryable ? 'transient' : 'permanent';

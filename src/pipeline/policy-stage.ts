@@ -41,6 +41,8 @@ export interface PolicyStageDeps {
   readonly approvals?: ApprovalStore;
   /** Tells humans about raised findings (with their decisions) and cleared ones; never awaited. */
   readonly announce?: (event: NotifyEvent) => unknown;
+  /** More raised findings than this in one call (one tick) are announced as one storm summary. */
+  readonly stormThreshold?: number;
 }
 
 /** The stage for one tick's findings; `collector` names the collector that produced them. */
@@ -57,6 +59,9 @@ export function createPolicyStage(deps: PolicyStageDeps): PolicyStage {
     help: 'Decisions that could not be written to the audit log (nothing is acted on without one)',
   });
   return async (findings, collector) => {
+    const raised = findings.filter((finding) => finding.state === 'raised');
+    // Humans read one summary, not hundreds of cards; each finding is still decided and audited.
+    const storm = raised.length > (deps.stormThreshold ?? Number.POSITIVE_INFINITY);
     for (const finding of findings) {
       if (finding.state === 'cleared') {
         deps.announce?.({ type: 'finding', finding, decisions: [] });
@@ -104,9 +109,11 @@ export function createPolicyStage(deps: PolicyStageDeps): PolicyStage {
       }
       await recordEvidence(finding, decisions, collector, deps);
       const asked = await requestApprovals(finding, decisions, deps);
-      if (finding.state === 'raised' || asked) deps.announce?.({ type: 'finding', finding, decisions });
+      if (asked || (finding.state === 'raised' && !storm))
+        deps.announce?.({ type: 'finding', finding, decisions });
       await deps.onDecisions?.(finding, decisions, collector);
     }
+    if (storm) deps.announce?.({ type: 'storm', findings: raised, total: raised.length });
   };
 }
 
@@ -126,6 +133,8 @@ export function decisionRecord(
       series: finding.series,
       since: finding.since,
       severity: finding.verdict.severity,
+      // The same explanation a Slack card shows (notify/lib/blocks.ts): audit and card agree.
+      explanation: explanationOf(finding),
       rule: decision.ruleId,
       remediation: decision.remediation,
       target: decision.target,
@@ -182,4 +191,19 @@ async function requestApprovals(
     }
   }
   return asked;
+}
+
+/** What the detector saw: the fields of a finding's card (value, baseline, σ, window, detector, reason). */
+export function explanationOf(finding: Finding): Record<string, unknown> {
+  const { verdict } = finding;
+  return {
+    value: finding.value,
+    timestamp: finding.timestamp,
+    detector: verdict.detector,
+    statistic: verdict.statistic,
+    baseline: verdict.baseline?.center ?? null,
+    spread: verdict.baseline?.spread ?? null,
+    window: verdict.baseline?.window ?? null,
+    reason: verdict.reason,
+  };
 }

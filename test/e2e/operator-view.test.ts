@@ -7,13 +7,16 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runDemo } from '../../src/commands/demo.js';
 import { runStatus } from '../../src/commands/status.js';
+import type { SlackCard } from '../../src/notify/lib/blocks.js';
 import { CounterStore } from '../../src/policies/counters.js';
 import type { TrailEntry } from '../../src/status/audit-trail.js';
 import type { SeriesView } from '../../src/status/series.js';
 import type { StatusOverview } from '../../src/status/types.js';
 import { redisKeys } from '../../src/store/keys.js';
+import { blockKitViolations } from '../support/block-kit.js';
 import { ARTIFACTS, launchBrowser } from '../support/browser.js';
 import { capture } from '../support/capture.js';
+import { startTestServer, type TestServer } from '../support/http.js';
 import { type RunningPrometheus, startPrometheus } from '../support/prometheus.js';
 import { REDIS_URL } from '../support/redis.js';
 import { waitFor } from '../support/wait.js';
@@ -37,6 +40,8 @@ let prefix: string;
 let midRun: { code: number; out: string };
 let browser: { context: BrowserContext; close(): Promise<void> } | undefined;
 let prometheus: RunningPrometheus | undefined;
+let slack: TestServer;
+const SLACK_SECRET = '/services/T0VIGIL/B0DEMO/s3cr3t-t0ken-never-shown';
 
 async function status(json = false): Promise<{ code: number; out: string; err: string }> {
   const out = capture();
@@ -51,8 +56,21 @@ async function get<T>(path: string): Promise<T> {
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'vigil-operator-'));
+  slack = await startTestServer((_request, response) => response.writeHead(200).end('ok'));
   demo = runDemo(
-    { redis: REDIS_URL, timeoutMs: 150_000, dataDir: join(dir, 'demo'), keep: stop.signal },
+    {
+      redis: REDIS_URL,
+      timeoutMs: 150_000,
+      dataDir: join(dir, 'demo'),
+      keep: stop.signal,
+      notifiers: [
+        {
+          id: 'slack',
+          kind: 'slack',
+          options: { webhook_url: `${slack.url}${SLACK_SECRET}`, status_url: 'http://vigil.example:9464' },
+        },
+      ],
+    },
     { stdout: stdout.stream, stderr: stderr.stream },
   );
   const line = await waitFor(
@@ -83,6 +101,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await prometheus?.stop();
+  await slack?.close();
   stop.abort();
   const code = await demo;
   await rm(dir, { recursive: true, force: true });
@@ -188,6 +207,42 @@ describe('the operator view of the seed incident', () => {
     );
     expect(events.every(([, className]) => className === '')).toBe(true);
   }, 120_000);
+
+  it('Slack: every card of the whole run is valid Block Kit, says how to stop it, links the finding, and never carries the webhook secret', async () => {
+    const cards = await waitFor(
+      'the verified redeploy card',
+      () => {
+        const received = slack.requests.map((request) => JSON.parse(request.body) as SlackCard);
+        return received.some((card) => card.text.startsWith('remediation verified: redeploy'))
+          ? received
+          : undefined;
+      },
+      30_000,
+      200,
+    );
+    const texts = cards.map((card) => card.text);
+
+    expect(slack.requests.every((request) => request.path === SLACK_SECRET)).toBe(true);
+    for (const card of cards) expect(blockKitViolations(card)).toEqual([]);
+    for (const card of cards) expect(JSON.stringify(card)).not.toContain('s3cr3t-t0ken');
+    expect(texts).toContainEqual(
+      expect.stringMatching(/^critical vegas_line_coverage = 44\.6 \(finding f-\w+\)$/),
+    );
+    expect(texts).toContainEqual(
+      expect.stringMatching(/^remediation executed: redeploy nba-phase4-precompute-processors at main/),
+    );
+    expect(texts).toContainEqual(expect.stringMatching(/^hold-placed: run-job\/grading-backfill held/));
+    const redeploy = cards.find((card) =>
+      card.text.startsWith('remediation verified: redeploy'),
+    ) as SlackCard;
+    const findingId = /\(finding (f-\w+)\)/.exec(redeploy.text)?.[1] as string;
+    // Plain incoming webhooks cannot thread: the stages of one finding are grouped by its id.
+    expect(texts.filter((text) => text.includes(`(finding ${findingId})`)).length).toBeGreaterThanOrEqual(3);
+    const context = JSON.stringify(redeploy.blocks.at(-1));
+    expect(context).toContain('vigil pause --as NAME');
+    expect(context).toContain('vigil silence add --target nba-phase4-precompute-processors');
+    expect(context).toContain(`<http://vigil.example:9464/#/finding/${findingId}|status page>`);
+  });
 
   it('Prometheus scraping the demo: every dashboard query answers with data; the breaker alert fires when a breaker opens', async () => {
     prometheus = await startPrometheus(url);

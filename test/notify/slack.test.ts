@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/core/clock.js';
 import { createMetricsRegistry } from '../../src/core/metrics.js';
 import { createAnnouncer } from '../../src/notify/lib/announce.js';
+import type { SlackCard } from '../../src/notify/lib/blocks.js';
 import { slackNotifier } from '../../src/notify/slack.js';
 import { NotifyError, type NotifyEvent } from '../../src/notify/types.js';
 import { finding } from '../policies/helpers.js';
@@ -57,16 +58,20 @@ describe('slack notifier', () => {
     await slack(`${hook.url}${SECRET_PATH}`).notify(raised, new AbortController().signal);
 
     expect(hook.requests.map((r) => [r.method, r.path])).toEqual([['POST', SECRET_PATH]]);
-    const body = JSON.parse(hook.requests[0]?.body ?? '{}');
+    const body = JSON.parse(hook.requests[0]?.body ?? '{}') as SlackCard;
     expect(body.text).toBe(
-      ':rotating_light: *critical* `deploy_drift_commits_behind{main_commit="6f195068",service="nba-phase4"}` = 598',
+      'critical deploy_drift_commits_behind{main_commit="6f195068",service="nba-phase4"} = 598 (finding f-9)',
     );
-    expect(body.blocks[0].text.text.split('\n')).toEqual([
-      body.text,
-      'drift',
-      'finding f-9, since 2026-02-03T13:00:00.000Z',
-      '• act: redeploy-service/nba-phase4 runs (mode auto) [rule drift]',
+    expect(body.blocks.map((block) => block.type)).toEqual([
+      'header',
+      'section',
+      'section',
+      'section',
+      'section',
+      'context',
     ]);
+    expect(JSON.stringify(body.blocks)).toContain('*Decision:* act by rule `drift`');
+    expect(JSON.stringify(body.blocks)).toContain('vigil silence add --target nba-phase4');
   });
 
   it('retries server errors a bounded number of times, then delivers', async () => {
@@ -89,7 +94,24 @@ describe('slack notifier', () => {
     expect(error).toMatchObject({ retryable: true, message: 'slack answered HTTP 500' });
   });
 
-  it.each([400, 404, 429])('does not retry HTTP %i', async (status) => {
+  it('answers HTTP 429 with a retryable error carrying Retry-After, without retrying in process', async () => {
+    server = await startTestServer((_request, response) => {
+      response.writeHead(429, { 'content-type': 'text/plain', 'retry-after': '7' }).end('rate_limited');
+    });
+
+    const error = await slack(`${server.url}${SECRET_PATH}`, { retries: 2 })
+      .notify(raised, new AbortController().signal)
+      .catch((caught: unknown) => caught);
+
+    expect(server.requests).toHaveLength(1);
+    expect(error).toMatchObject({
+      retryable: true,
+      retryAfterMs: 7_000,
+      message: 'slack answered HTTP 429 (retry after 7 s)',
+    });
+  });
+
+  it.each([400, 404])('does not retry HTTP %i', async (status) => {
     const hook = await receiver([status]);
 
     const error = await slack(`${hook.url}${SECRET_PATH}`, { retries: 2 })

@@ -12,7 +12,7 @@ import type { NotifyEvent } from '../../src/notify/types.js';
 import { createPolicyStage } from '../../src/pipeline/policy-stage.js';
 import { ApprovalStore } from '../../src/policies/approvals.js';
 import { CounterStore } from '../../src/policies/counters.js';
-import { at, finding, policyOf } from '../policies/helpers.js';
+import { at, DRIFT_POLICY, finding, policyOf } from '../policies/helpers.js';
 import { type TestRedis, testRedis } from '../support/redis.js';
 
 let env: TestRedis;
@@ -26,14 +26,7 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const snapshot = policyOf(`
-  mode: auto
-  remediations: { redeploy-service: { mode: auto } }
-  rules:
-    - id: drift
-      match: { metric: deploy_drift_commits_behind }
-      action: { kind: redeploy-service, params: { service: '{{labels.service}}' } }
-`);
+const snapshot = DRIFT_POLICY;
 
 function stage(audit: { append(record: unknown): Promise<unknown> }, announced: NotifyEvent[] = []) {
   const clock = new ManualClock(at('2026-02-03T14:00:00Z'));

@@ -68,3 +68,13 @@ export function countersFor(
   }
   return { targets, kinds };
 }
+
+/** Redeploy a drifted service, automatically: the policy of the policy-stage and Slack tests. */
+export const DRIFT_POLICY = policyOf(`
+  mode: auto
+  remediations: { redeploy-service: { mode: auto } }
+  rules:
+    - id: drift
+      match: { metric: deploy_drift_commits_behind }
+      action: { kind: redeploy-service, params: { service: '{{labels.service}}' } }
+`);

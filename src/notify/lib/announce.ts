@@ -1,3 +1,4 @@
+import type { Counter } from 'prom-client';
 import { errorMessage } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import { counter, type MetricsRegistry } from '../../core/metrics.js';
@@ -17,7 +18,15 @@ export interface Announcer {
 
 export function createAnnouncer(
   notifiers: readonly Notifier[],
-  deps: { readonly logger: Logger; readonly metrics: MetricsRegistry; readonly maxInFlight?: number },
+  deps: {
+    readonly logger: Logger;
+    readonly metrics: MetricsRegistry;
+    readonly maxInFlight?: number;
+    /** Where `queued` notifiers' messages go (BullMQ); without it they are delivered in process. */
+    readonly queue?: (outcomes: Counter<'notifier' | 'outcome'>) => {
+      enqueue(notifier: string, event: NotifyEvent): Promise<unknown>;
+    };
+  },
 ): Announcer {
   const outcomes = counter(deps.metrics, {
     name: 'vigil_notifications_total',
@@ -25,10 +34,15 @@ export function createAnnouncer(
     labelNames: ['notifier', 'outcome'] as const,
   });
   const maxInFlight = deps.maxInFlight ?? 100;
+  const queue = deps.queue?.(outcomes);
   const inFlight = new Set<Promise<void>>();
   const shutdown = new AbortController();
 
   const deliver = async (notifier: Notifier, event: NotifyEvent): Promise<void> => {
+    if (notifier.queued && queue) {
+      await queue.enqueue(notifier.id, event);
+      return;
+    }
     try {
       await notifier.notify(event, shutdown.signal);
       outcomes.inc({ notifier: notifier.id, outcome: 'delivered' });
@@ -80,5 +94,6 @@ function subject(event: NotifyEvent): Record<string, string> {
   if (event.type === 'remediation')
     return { event: event.type, findingId: event.findingId, stage: event.stage };
   if (event.type === 'control') return { event: event.type, action: event.action };
+  if (event.type === 'storm') return { event: event.type, total: String(event.total) };
   return { event: event.type, file: event.file };
 }
