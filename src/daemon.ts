@@ -405,7 +405,17 @@ export class Daemon {
     const watcher = new PolicyWatcher({ file, registry: this.metrics, logger, clock: this.deps.clock });
     this.policy = watcher;
     let lastProblem = 'not loaded yet';
-    watcher.on('applied', (snapshot) => void this.status?.recorder.policy(snapshot, file, true));
+    watcher.on('applied', (snapshot, previous) => {
+      void this.status?.recorder.policy(snapshot, file, true);
+      // A mode change (auto → off is the kill switch) is news for humans, whoever edited the file.
+      if (previous && previous.mode !== snapshot.mode)
+        this.notify({
+          type: 'control',
+          severity: 'info',
+          action: 'mode-changed',
+          text: `policy mode ${previous.mode} → ${snapshot.mode} (${file}, policy ${snapshot.hash.slice(0, 12)})`,
+        });
+    });
     watcher.on('rejected', (problems) => {
       lastProblem = problems[0] ?? 'invalid policy';
       void this.status?.recorder.policy(watcher.current(), file, false);

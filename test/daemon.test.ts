@@ -303,8 +303,37 @@ describe('Daemon (in process)', () => {
     await slack.close();
 
     expect(posted.path).toBe('/services/T1/B1/secret-token');
-    expect(JSON.parse(posted.body).text).toContain('vigil rejected an edit of');
-    expect(JSON.parse(posted.body).blocks[0].text.text).toMatch(/policy\.yaml:1 mode: /);
+    expect(JSON.parse(posted.body).text).toMatch(
+      /policy\.yaml rejected; the last good policy stays in force$/,
+    );
+    expect(JSON.stringify(JSON.parse(posted.body).blocks)).toMatch(/policy\.yaml:1 mode: /);
     expect(logs.text()).not.toContain('secret-token');
+  });
+
+  it('announces a change of the policy mode (off is the kill switch)', async () => {
+    const policyFile = join(dir, 'policy.yaml');
+    await writeFile(policyFile, 'mode: auto\n');
+    const config = parseConfig(
+      `redis:\n  url: ${REDIS_URL}\nhttp:\n  port: 0\npolicy_file: ${policyFile}\ndata_dir: ${dir}\nnotifiers:\n  - kind: console`,
+      'x.yaml',
+      {},
+    );
+    const out = capture();
+    const daemon = new Daemon(config, {
+      logger: pino({ level: 'silent' }),
+      clock: systemClock,
+      out: out.stream,
+    });
+    await daemon.start();
+
+    await writeFile(policyFile, 'mode: off\n');
+    await daemon.reloadPolicy();
+    const line = await waitFor(
+      'the mode change',
+      () => /mode-changed: policy mode auto → off .*/.exec(out.text())?.[0],
+    );
+    await daemon.stop();
+
+    expect(line).toContain(policyFile);
   });
 });

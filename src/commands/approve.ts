@@ -6,6 +6,7 @@ import { ConfigError } from '../core/errors.js';
 import { type ApprovalRequest, ApprovalStore } from '../policies/approvals.js';
 import { redisKeys } from '../store/keys.js';
 import { contractAction, withConfig, withExamples, withJson } from './contract.js';
+import { openControls } from './control-context.js';
 import { type CommandIo, exitCodeFor, processIo } from './io.js';
 
 /**
@@ -53,6 +54,18 @@ export async function runApprove(
       io.stderr.write(`nothing waits for approval under ${findingId}\n`);
       if (pending.length > 0) io.stderr.write(`waiting:\n${pending.map(describe).join('\n')}\n`);
       return 1;
+    }
+    // The grant is audited as the human and announced with their name (Slack, console).
+    const controls = await openControls(options.config, io, clock);
+    try {
+      await controls.record(
+        approver,
+        'approval-granted',
+        `approved ${findingId}: ${subject(grant.request)}`,
+        grant.request,
+      );
+    } finally {
+      await controls.close();
     }
     io.stdout.write(
       `approved ${findingId} as ${approver}: ${subject(grant.request)}; vigil acts on it at its next tick (grant valid 24 h)\n`,

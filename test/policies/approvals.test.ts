@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -51,7 +51,10 @@ describe('ApprovalStore', () => {
 describe('vigil approve', () => {
   async function config(): Promise<string> {
     const file = join(dir, 'vigil.yaml');
-    await writeFile(file, `redis:\n  url: ${REDIS_URL}\n  key_prefix: "${env.prefix.slice(0, -1)}"\n`);
+    await writeFile(
+      file,
+      `redis:\n  url: ${REDIS_URL}\n  key_prefix: "${env.prefix.slice(0, -1)}"\ndata_dir: ${dir}\n`,
+    );
     return file;
   }
   const io = () => {
@@ -76,5 +79,12 @@ describe('vigil approve', () => {
     expect(approve.stdout()).toContain('approved f-1 as alice: redeploy-service/nba-phase4');
     expect(missing.stderr()).toBe('nothing waits for approval under f-9\n');
     expect(await store().granted('f-1')).toMatchObject({ approver: 'alice' });
+    // The grant is audited as the human who gave it (and announced with their name).
+    const audit = (await readFile(join(dir, 'audit', 'audit-cli-alice.jsonl'), 'utf8')).trim().split('\n');
+    expect(JSON.parse(audit.at(-1) as string)).toMatchObject({
+      event: 'approval-granted',
+      actor: { type: 'human', name: 'alice' },
+      reason: expect.stringMatching(/^approved f-1: redeploy-service\/nba-phase4 for /),
+    });
   });
 });
