@@ -5,6 +5,7 @@ import { formatPath } from '../core/source.js';
 import type { Labels, Verdict } from '../core/types.js';
 import { detectorRegistry } from './index.js';
 import { type CombineMode, combineMode, combineVerdicts } from './lib/combine.js';
+import { applyDataRules, type DataRules, minChange } from './lib/data-rules.js';
 import { type HysteresisOptions, hysteresisOptions } from './lib/hysteresis.js';
 import type { Detector, EvaluatedPoint, SeriesHistory } from './types.js';
 
@@ -29,6 +30,10 @@ export const detectorBinding = z.strictObject({
   combine: combineMode.default('any'),
   hysteresis: hysteresisOptions.prefault({}),
   exclude_anomalies_from_baseline: z.boolean().default(true),
+  /** Relative change floor: below `min_change` × |baseline| no verdict is anomalous (`5%` or 0.05). */
+  min_change: minChange.default(0),
+  /** A value of exactly 0 is critical (a table that should never be empty). */
+  fail_on_zero: z.boolean().default(false),
   /** Without `use:`, the series gets the default detector, `auto`. */
   use: z
     .array(detectorUse)
@@ -79,6 +84,7 @@ export interface CompiledBinding {
   readonly combine: CombineMode;
   readonly hysteresis: HysteresisOptions;
   readonly excludeAnomalies: boolean;
+  readonly rules: DataRules;
   readonly detectors: readonly Detector[];
 }
 
@@ -102,6 +108,7 @@ export function compileBinding(binding: DetectorBinding): CompiledBinding {
     combine: binding.combine,
     hysteresis: binding.hysteresis,
     excludeAnomalies: binding.exclude_anomalies_from_baseline,
+    rules: { minChange: binding.min_change, failOnZero: binding.fail_on_zero },
     detectors,
   };
 }
@@ -142,11 +149,17 @@ export function evaluateBinding(
   const input: SeriesHistory = binding.excludeAnomalies
     ? history
     : { timestamps: history.timestamps, values: history.values };
-  if (binding.detectors.length === 1) return (binding.detectors[0] as Detector).evaluate(input, point);
-  return combineVerdicts(
-    binding.detectors.map((detector) => detector.evaluate(input, point)),
-    binding.combine,
-  );
+  const verdict =
+    binding.detectors.length === 1
+      ? (binding.detectors[0] as Detector).evaluate(input, point)
+      : combineVerdicts(
+          binding.detectors.map((detector) => detector.evaluate(input, point)),
+          binding.combine,
+        );
+  const { rules } = binding;
+  // The common case, no rule set: the verdict as it is (no copy, its reason still lazy).
+  if (rules.minChange === 0 && !rules.failOnZero) return verdict;
+  return applyDataRules(verdict, point.value, rules);
 }
 
 /** Does the binding apply to this series? Metric equal, and every binding label present and equal. */

@@ -136,3 +136,42 @@ describe('verdict data', () => {
     expect(plainVerdict(verdict)).toEqual(json);
   });
 });
+
+describe('data-metric rules', () => {
+  // ~95% with a σ of ~0.3 points: a 1-point wobble is a 3σ+ z-score.
+  const steady = Array.from({ length: 40 }, (_, i) => 95 + 0.3 * Math.sin(i * 1.7));
+  const bind = (extra: Record<string, unknown>) =>
+    compileBinding(detectorBinding.parse({ metric: 'load_coverage', use: [{ kind: 'zscore' }], ...extra }));
+  const judgeNext = (binding: ReturnType<typeof bind>, next: number) =>
+    evaluateBinding(binding, historyOf(steady), { timestamp: steady.length * HOUR_MS, value: next });
+
+  it('min_change: a change below 5% of the baseline is not anomalous, however many σ; a real drop still is', () => {
+    const plain = judgeNext(bind({}), 94);
+    const floored = judgeNext(bind({ min_change: '5%' }), 94);
+    const drop = judgeNext(bind({ min_change: 0.05 }), 80);
+
+    expect(plain.anomalous).toBe(true);
+    expect(floored.severity).toBe('ok');
+    expect(floored.score).toBeLessThan(0.5);
+    expect(floored.reason).toMatch(/below min_change \(5% of the baseline\): not anomalous$/);
+    expect(drop.severity).toBe('critical');
+    expect(judgeNext(bind({ min_change: '5%' }), 94.5).score).toBeLessThan(floored.score);
+  });
+
+  it('fail_on_zero: a 0 is critical even where the detector sees nothing unusual', () => {
+    const zeros = Array.from({ length: 40 }, (_, i) => (i % 2 === 0 ? 0 : 10));
+    const binding = bind({ fail_on_zero: true });
+    const verdict = evaluateBinding(binding, historyOf(zeros), { timestamp: 40 * HOUR_MS, value: 0 });
+
+    expect(verdict.severity).toBe('critical');
+    expect(verdict.reason).toMatch(/the value is 0 \(fail_on_zero\)$/);
+    expect(evaluateBinding(bind({}), historyOf(zeros), { timestamp: 40 * HOUR_MS, value: 0 }).anomalous).toBe(
+      false,
+    );
+  });
+
+  it('rejects a min_change that is not a fraction or a percentage', () => {
+    expect(detectorBinding.safeParse({ metric: 'm', min_change: 'five' }).success).toBe(false);
+    expect(detectorBinding.safeParse({ metric: 'm', min_change: -0.1 }).success).toBe(false);
+  });
+});
