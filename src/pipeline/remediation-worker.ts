@@ -46,7 +46,7 @@ export interface RemediationWorkerSettings {
   readonly verifyAfterMs: number;
   /** Verification checks before `not-yet` counts as ineffective. */
   readonly verifyAttempts: number;
-  /** Per platform call. */
+  /** gcp.timeout; remediation calls are bounded by their kind's `breaker.timeout` instead. */
   readonly callTimeoutMs: number;
   readonly maxQueued: number;
   readonly backoffMs: number;
@@ -436,11 +436,13 @@ export class RemediationWorker {
   }
 
   private context(snapshot: PolicySnapshot | undefined, plan: RemediationPlan): RemediationContext {
+    // The remediation's own timeout bounds its calls (a rollout may take minutes), not gcp.timeout.
+    // Each call gets half of it, so a call that timed out can still be fenced (run-job) within it.
     const timeout = settingsOf(snapshot, plan.kind).breaker.timeout;
     return {
       cloudRun: this.deps.platform.cloudRun(),
       signal: AbortSignal.any([this.shutdown.signal, AbortSignal.timeout(timeout)]),
-      timeoutMs: this.settings.callTimeoutMs,
+      timeoutMs: Math.max(1, Math.floor(timeout / 2)),
     };
   }
 

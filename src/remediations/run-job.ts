@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isVigilError } from '../core/errors.js';
 import type { RunExecution } from '../platform/run-types.js';
 import {
   defineRemediation,
@@ -54,10 +55,24 @@ export const runJob = defineRemediation({
         detail: `${plan.job} execution ${previous.name} with the same args is ${previous.status}`,
       };
     }
-    const execution = await context.cloudRun.runJob(plan.job, plan.args, {
-      signal: context.signal,
-      timeoutMs: context.timeoutMs,
-    });
+    let execution: RunExecution;
+    try {
+      execution = await context.cloudRun.runJob(plan.job, plan.args, {
+        signal: context.signal,
+        timeoutMs: context.timeoutMs,
+      });
+    } catch (error) {
+      if (!isVigilError(error) || error.code !== 'gcp-timeout') throw error;
+      // A timed-out call may still land. Before a retry may run the job again, watch for the
+      // execution it would start: fenced for one more call timeout after it gave up.
+      const landed = await awaitLanding(plan, context);
+      if (!landed) throw error;
+      return {
+        status: 'changed',
+        detail: `${plan.job} execution ${landed.name} started (by the call that timed out)`,
+        ref: landed.name,
+      };
+    }
     return {
       status: 'changed',
       detail: `${plan.job} execution ${execution.name} started`,
@@ -79,6 +94,22 @@ export const runJob = defineRemediation({
     return { status: 'recovered', detail: `${plan.job} execution ${execution.name} succeeded` };
   },
 });
+
+/** Polls for the execution of `plan` for one call timeout; undefined when none appeared. */
+async function awaitLanding(
+  plan: RunJobPlan,
+  context: RemediationContext,
+): Promise<RunExecution | undefined> {
+  const deadline = Date.now() + context.timeoutMs;
+  while (Date.now() < deadline && !context.signal?.aborted) {
+    const execution = await matchingExecution(plan, context).catch(() => undefined);
+    if (execution) return execution;
+    await new Promise((resolve) => setTimeout(resolve, Math.min(LANDING_POLL_MS, context.timeoutMs)));
+  }
+  return undefined;
+}
+
+const LANDING_POLL_MS = 250;
 
 /**
  * The job's latest execution when it ran these args since the evidence (a retried or re-delivered

@@ -17,6 +17,11 @@ export const faultSpec = z.strictObject({
   /** How many requests the rule hits before it expires; omit for unlimited. */
   count: z.number().int().min(1).optional(),
   message: z.string().optional(),
+  /**
+   * With `latency_ms` and no `status`: the request is carried out after the delay even if the
+   * client gave up meanwhile (a hung call that lands late, as a real API may do).
+   */
+  land_late: z.boolean().optional(),
   /** Sent as the `Retry-After` header (seconds), e.g. with status 429. */
   retry_after_s: z.number().int().min(0).max(86_400).optional(),
 });
@@ -33,6 +38,7 @@ export interface FaultHit {
   readonly latencyMs: number;
   readonly message: string;
   readonly retryAfterS: number | undefined;
+  readonly landLate: boolean;
 }
 
 export class FaultInjector {
@@ -72,6 +78,7 @@ export class FaultInjector {
         latencyMs: rule.latency_ms,
         message: rule.message ?? `injected fault ${rule.id}: ${rule.status ?? 'latency'} on ${route}`,
         retryAfterS: rule.retry_after_s,
+        landLate: rule.land_late === true,
       };
     }
     return undefined;

@@ -75,7 +75,10 @@ async function serve(
     } else {
       const hit = options.faults.check(match.route.id, match.route.target?.(match.params));
       if (hit) fault = hit.rule;
-      if (hit && hit.latencyMs > 0) await sleep(hit.latencyMs, signal);
+      // A late-landing call keeps going when its client leaves (its body read first, while the
+      // connection is there); only the server's close stops it.
+      const early = hit?.landLate ? await readBody(request) : undefined;
+      if (hit && hit.latencyMs > 0) await sleep(hit.latencyMs, hit.landLate ? closing : signal);
       if (hit?.status !== undefined) {
         reply = {
           status: hit.status,
@@ -83,8 +86,14 @@ async function serve(
           ...(hit.retryAfterS === undefined ? {} : { headers: { 'retry-after': String(hit.retryAfterS) } }),
         };
       } else {
-        const body = await readBody(request);
-        reply = await match.route.handle({ method, url, params: match.params, body, signal });
+        const body = hit?.landLate ? early : await readBody(request);
+        reply = await match.route.handle({
+          method,
+          url,
+          params: match.params,
+          body,
+          signal: hit?.landLate ? closing : signal,
+        });
       }
     }
   } catch (error) {
