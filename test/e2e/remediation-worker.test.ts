@@ -385,7 +385,7 @@ describe('remediation worker', () => {
     await waitFor(
       'the worker froze after reading the service',
       async () => (frozen.output().includes('blocking') ? true : undefined),
-      20_000,
+      60_000,
     );
     r.worker.start();
     await waitFor(
@@ -417,7 +417,7 @@ describe('remediation worker', () => {
     expect(frozenEntries[1]?.reason).toMatch(/was meanwhile deployed/);
     expect((await r.events()).slice(0, 3)).toEqual(['enqueued', 'started', 'remediation-executed']);
     expectOneChange(revisionsBefore, requestsBefore);
-  });
+  }, 120_000);
 
   it('opens the breaker on failures, for every replica: the next decision on the target is a skip', async () => {
     const fragile = policyOf(policyYaml().replace('volume_threshold: 5', 'volume_threshold: 1'));
