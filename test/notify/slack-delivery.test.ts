@@ -8,7 +8,8 @@ import { slackNotifier } from '../../src/notify/slack.js';
 import type { Notifier, NotifyEvent } from '../../src/notify/types.js';
 import { createPolicyStage } from '../../src/pipeline/policy-stage.js';
 import { CounterStore } from '../../src/policies/counters.js';
-import { at, DRIFT_POLICY, finding } from '../policies/helpers.js';
+import { evaluate } from '../../src/policies/evaluate.js';
+import { at, countersFor, DRIFT_POLICY, finding } from '../policies/helpers.js';
 import { blockKitViolations } from '../support/block-kit.js';
 import { startTestServer, type TestServer } from '../support/http.js';
 import { REDIS_URL, type TestRedis, testRedis } from '../support/redis.js';
@@ -87,6 +88,18 @@ describe('slack cards and delivery', () => {
     // At the threshold it is not a storm: one card per finding.
     expect(announced.slice(1).map((event) => event.type)).toEqual(Array(10).fill('finding'));
     expect(decidedInStorm).toBe(200);
+  });
+
+  it("a decision card shows the budget left, in the rate-limit gate's words", () => {
+    const f = finding();
+    const decisions = evaluate(f, snapshot, at('2026-02-03T14:00:00Z'), countersFor(f, snapshot));
+
+    const card = renderCard({ type: 'finding', finding: f, decisions });
+
+    const texts = JSON.stringify(card.blocks);
+    expect(decisions[0]?.gates?.some((gate) => gate.gate === 'rate-limit')).toBe(true);
+    expect(texts).toMatch(/\*Budget\*\\n0\/\d+ this hour, 0\/\d+ today/);
+    expect(blockKitViolations(card)).toEqual([]);
   });
 
   it('every card stays inside Slack limits whatever the content (long reasons, many decisions, many params)', () => {

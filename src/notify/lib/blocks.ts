@@ -114,10 +114,20 @@ function decisionBlocks(decision: Decision, findingId: string): Block[] {
     const params = Object.entries(decision.params ?? {}).map(([name, value]) => field(name, value));
     blocks.push({
       type: 'section',
-      fields: [field('Plan', `${decision.remediation} ${decision.target}`), ...params],
+      fields: [
+        field('Plan', `${decision.remediation} ${decision.target}`),
+        ...params,
+        ...budgetField(decision),
+      ],
     });
   }
   return blocks;
+}
+
+/** The rate-limit gate's own words ("0/1 this hour, 0/2 today", or the cap that was hit). */
+function budgetField(decision: Decision): Text[] {
+  const gate = decision.gates?.find((entry) => entry.gate === 'rate-limit');
+  return gate ? [field('Budget', gate.reason)] : [];
 }
 
 function remediationCard(
