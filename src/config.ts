@@ -95,6 +95,12 @@ export const configSchema = z.strictObject({
   notifiers: z.array(pluginEntry).default([]),
   /** More findings raised in one tick than this are announced as one storm summary. */
   notify: z.strictObject({ storm_threshold: z.number().int().min(1).default(10) }).prefault({}),
+  metrics: z
+    .strictObject({
+      export_series: z.boolean().default(false),
+      max_series: z.number().int().min(1).default(1_000),
+    })
+    .prefault({}),
 });
 
 export type Config = z.output<typeof configSchema> & {

@@ -20,6 +20,7 @@ import { EvidenceStore } from './pipeline/evidence.js';
 import { createPolicyStage } from './pipeline/policy-stage.js';
 import { RemediationWorker } from './pipeline/remediation-worker.js';
 import { TickScheduler } from './pipeline/scheduler.js';
+import { SeriesExport } from './pipeline/series-export.js';
 import { createDetectionCache, runTick, type TickReport } from './pipeline/tick.js';
 import type { VerificationDeps } from './pipeline/verification.js';
 import { ApprovalStore } from './policies/approvals.js';
@@ -275,6 +276,9 @@ export class Daemon {
     };
     this.remediationQueue = remediation?.queue.queue;
     const seenSeries = new Set<string>();
+    const seriesExport = this.config.metrics.export_series
+      ? new SeriesExport(this.metrics, { maxSeries: this.config.metrics.max_series })
+      : undefined;
     const cache = createDetectionCache(this.config.history.cache_series, this.config.history.read_points);
     const byId = new Map(collection.collectors.map((collector) => [collector.id, collector]));
     const scheduler = new TickScheduler(
@@ -302,6 +306,7 @@ export class Daemon {
           persist: true,
           cache,
           seenSeries,
+          seriesExport,
           onFindings: (findings) => policyStage(findings, collectorId),
         },
         this.shutdown.signal,

@@ -31,6 +31,7 @@ import {
   stateField,
 } from './judge.js';
 import type { RunningCollector } from './running.js';
+import type { SeriesExport } from './series-export.js';
 
 /**
  * One tick of one collector: collect (timeout, abort, no overlap) → store → judge every new
@@ -50,6 +51,8 @@ export interface TickDeps {
   readonly cache?: DetectionCache<DetectionState>;
   /** Series this process has collected, for `vigil_series_tracked`; owned by the caller. */
   readonly seenSeries: Set<SeriesKey>;
+  /** The collected values on /metrics, when the config asks for them. */
+  readonly seriesExport?: SeriesExport | undefined;
   /** The policy stage. Receives the findings of this tick (raised, ongoing, cleared). */
   readonly onFindings: (findings: readonly Finding[]) => Promise<void>;
 }
@@ -116,6 +119,7 @@ export async function runTick(
       status,
     })),
   ];
+  deps.seriesExport?.record(series);
   logFindings(findings, deps.logger, running.id);
   await deps.onFindings(findings);
   return { ...base, outcome: 'success', samples: samples.length, problems, series, findings };

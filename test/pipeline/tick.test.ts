@@ -6,6 +6,7 @@ import { createMetricsRegistry } from '../../src/core/metrics.js';
 import type { Finding, Sample } from '../../src/core/types.js';
 import { compileBinding, detectorBinding } from '../../src/detectors/binding.js';
 import { RunningCollector } from '../../src/pipeline/running.js';
+import { SeriesExport } from '../../src/pipeline/series-export.js';
 import { createDetectionCache, runTick, type TickDeps } from '../../src/pipeline/tick.js';
 import { HistoryStore } from '../../src/store/history.js';
 import { redisKeys } from '../../src/store/keys.js';
@@ -35,7 +36,13 @@ function otherBinding(metric: string) {
 }
 
 /** A collector whose next samples the test sets, and a tick harness around it (one "replica"). */
-function replica(cache = true, prefix = env.prefix, batchSize?: number, bindings = [coverageBinding()]) {
+function replica(
+  cache = true,
+  prefix = env.prefix,
+  batchSize?: number,
+  bindings = [coverageBinding()],
+  extra: Partial<TickDeps> = {},
+) {
   let next: Sample[] = [];
   const collector: Collector = {
     metrics: ['coverage'],
@@ -63,10 +70,12 @@ function replica(cache = true, prefix = env.prefix, batchSize?: number, bindings
     onFindings: async (findings) => {
       found.push(...findings);
     },
+    ...extra,
   };
   const running = new RunningCollector('c', 'fake', collector, 5_000, { logger, clock, metrics });
   return {
     found,
+    metrics,
     store: deps.store,
     /** A tick whose collector returns exactly these samples. */
     tickSamples: async (samples: Sample[]) => {
@@ -229,5 +238,43 @@ describe('runTick', () => {
       expect(verdicts(u)).toEqual(verdicts(w));
       expect(w?.series).toHaveLength(names.length);
     }
+  });
+});
+
+describe('collected values on /metrics (metrics.export_series)', () => {
+  it('exports the newest value of each series, capped at max_series with the rest counted', async () => {
+    const registry = createMetricsRegistry({ processMetrics: false });
+    const exporter = new SeriesExport(registry, { maxSeries: 2 });
+
+    exporter.record([
+      { series: 'coverage{model="a"}', metric: 'coverage', value: 91 },
+      { series: 'coverage{model="b"}', metric: 'coverage', value: 44.6 },
+      { series: 'coverage{model="c"}', metric: 'coverage', value: 12 },
+      { series: 'coverage{model="d"}', metric: 'coverage' },
+    ]);
+    exporter.record([{ series: 'coverage{model="a"}', metric: 'coverage', value: 92 }]);
+
+    const text = await registry.metrics();
+    expect(text).toContain('vigil_collected_value{metric="coverage",series="coverage{model=\\"a\\"}"} 92');
+    expect(text).toContain('vigil_collected_value{metric="coverage",series="coverage{model=\\"b\\"}"} 44.6');
+    expect(text).not.toContain('model=\\"c\\"');
+    expect(text).toContain('vigil_collected_value_over_cap_total 1');
+  });
+
+  it('a tick with the export on sets the collected value; without it nothing is exported', async () => {
+    const registry = createMetricsRegistry({ processMetrics: false });
+    const on = replica(true, env.prefix, undefined, [coverageBinding()], {
+      seriesExport: new SeriesExport(registry, { maxSeries: 10 }),
+    });
+    const off = replica(true, `${env.prefix}off:`);
+    const sample = { metric: 'coverage', labels: {}, timestamp: DAY, value: 44.6 };
+
+    await on.tickSamples([sample]);
+    await off.tickSamples([sample]);
+
+    expect(await registry.metrics()).toContain(
+      'vigil_collected_value{metric="coverage",series="coverage"} 44.6',
+    );
+    expect(await off.metrics.metrics()).not.toContain('vigil_collected_value');
   });
 });
