@@ -328,7 +328,46 @@ export class Daemon {
       },
     );
     this.ticks = scheduler;
+    this.actOnGrants(redis, approvals, byId, tick, logger);
     logger.info({ collectors: [...byId.keys()] }, 'collector schedulers started');
+  }
+
+  /**
+   * A human grant re-runs the tick of the collector that asked for it, so the approved plan is
+   * decided (and re-checked by the worker) within a second, not at the next scheduled tick. Every
+   * replica hears the grant; the collector's lease lets one of them run it, the others skip. A
+   * grant published while this replica was disconnected is acted on at the next tick as before.
+   */
+  private actOnGrants(
+    redis: Redis,
+    approvals: ApprovalStore,
+    collectors: ReadonlyMap<string, unknown>,
+    tick: (collectorId: string, jobId: string) => Promise<TickReport>,
+    logger: Logger,
+  ): void {
+    const channel = redisKeys(this.config.redis.key_prefix).approvalGranted;
+    // Queued until connected; ioredis subscribes again by itself after every reconnect.
+    const subscriber = redis.duplicate({ enableOfflineQueue: true });
+    subscriber.on('error', () => undefined);
+    subscriber.on('message', (_channel: string, findingId: string) => {
+      void (async () => {
+        const grant = await approvals.granted(findingId);
+        const collector = grant?.request.collector;
+        if (!collector || !collectors.has(collector)) return;
+        const report = await tick(collector, `approval-${findingId}`);
+        logger.info({ findingId, collector, outcome: report.outcome }, 'approval grant acted on');
+      })().catch((error: unknown) =>
+        logger.warn({ findingId, error: errorMessage(error) }, 'approval grant not acted on at once'),
+      );
+    });
+    void subscriber
+      .subscribe(channel)
+      .catch((error: unknown) =>
+        logger.warn({ error: errorMessage(error) }, 'approval grants not subscribed (the next tick acts)'),
+      );
+    this.cleanups.push('approval-grants', async () => {
+      subscriber.disconnect();
+    });
   }
 
   /**

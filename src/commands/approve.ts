@@ -11,7 +11,7 @@ import { type CommandIo, exitCodeFor, processIo } from './io.js';
 
 /**
  * `vigil approve FINDING_ID`: grants the remediation a finding waits for (`needs-approval`); the
- * daemon acts on it at its next tick, and the worker re-checks the grant when the job runs.
+ * daemon re-runs the deciding tick at once, and the worker re-checks the grant when the job runs.
  * `--list` shows what is waiting. Exit 0 done, 1 nothing to approve under that id, 2 bad input.
  */
 export interface ApproveOptions {
@@ -68,7 +68,7 @@ export async function runApprove(
       await controls.close();
     }
     io.stdout.write(
-      `approved ${findingId} as ${approver}: ${subject(grant.request)}; vigil acts on it at its next tick (grant valid 24 h)\n`,
+      `approved ${findingId} as ${approver}: ${subject(grant.request)}; a running vigil acts on it now (grant valid 24 h)\n`,
     );
     return 0;
   } catch (error) {

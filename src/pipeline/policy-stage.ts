@@ -108,7 +108,7 @@ export function createPolicyStage(deps: PolicyStageDeps): PolicyStage {
         }
       }
       await recordEvidence(finding, decisions, collector, deps);
-      const asked = await requestApprovals(finding, decisions, deps);
+      const asked = await requestApprovals(finding, decisions, collector, deps);
       if (asked || (finding.state === 'raised' && !storm))
         deps.announce?.({ type: 'finding', finding, decisions });
       await deps.onDecisions?.(finding, decisions, collector);
@@ -169,13 +169,14 @@ async function recordEvidence(
 async function requestApprovals(
   finding: Finding,
   decisions: readonly Decision[],
+  collector: string | undefined,
   deps: PolicyStageDeps,
 ): Promise<boolean> {
   let asked = false;
   for (const decision of decisions) {
     if (decision.action !== 'needs-approval' || !deps.approvals) continue;
     try {
-      if (await deps.approvals.request(finding, decision)) {
+      if (await deps.approvals.request(finding, decision, collector)) {
         asked = true;
         await deps.audit?.append({
           event: 'approval-requested',

@@ -10,7 +10,9 @@ import type { ApprovalState, RedisKeys } from '../store/keys.js';
  * grants it by that id; while the grant lives, the policy treats the finding's remediations as
  * approved, at decision time and again when the worker runs the job.
  *
- * Keys: `RedisKeys.approval` (src/store/keys.ts); a request lives 7 days, a grant 24 hours.
+ * Keys: `RedisKeys.approval` (src/store/keys.ts); a request lives 7 days, a grant 24 hours. A grant
+ * is also published on `RedisKeys.approvalGranted`, so the daemon re-runs the deciding collector's
+ * tick at once (the next scheduled tick, possibly hours away, would otherwise be the first to act).
  */
 export interface ApprovalRequest {
   readonly findingId: string;
@@ -20,6 +22,8 @@ export interface ApprovalRequest {
   readonly target?: string;
   readonly reason: string;
   readonly requestedAt: number;
+  /** The collector whose tick decided it: a grant re-runs that tick at once instead of waiting. */
+  readonly collector?: string;
 }
 
 export interface ApprovalGrant {
@@ -40,7 +44,7 @@ export class ApprovalStore {
   ) {}
 
   /** Records that `decision` waits for a human; true the first time for this finding. */
-  async request(finding: Finding, decision: Decision): Promise<boolean> {
+  async request(finding: Finding, decision: Decision, collector?: string): Promise<boolean> {
     const request: ApprovalRequest = {
       findingId: finding.id,
       series: finding.series,
@@ -49,6 +53,7 @@ export class ApprovalStore {
       ...(decision.target ? { target: decision.target } : {}),
       reason: decision.reason,
       requestedAt: this.clock.now(),
+      ...(collector ? { collector } : {}),
     };
     const set = await this.call(() =>
       this.redis.set(this.key('pending', finding.id), JSON.stringify(request), 'PX', REQUEST_TTL_MS, 'NX'),
@@ -72,6 +77,7 @@ export class ApprovalStore {
         .multi()
         .set(this.key('granted', findingId), JSON.stringify(grant), 'PX', GRANT_TTL_MS)
         .del(this.key('pending', findingId))
+        .publish(this.keys.approvalGranted, findingId)
         .exec(),
     );
     return grant;

@@ -16,7 +16,7 @@
  * - `policy:breaker:<kt>`    breaker open until, epoch ms
  * - `policy:running:<kind>`  runs of a kind in progress (`max_concurrent`), by lease end (Redis clock)
  * - `policy:claims:<kt>`     claims not yet committed (run id → previous last-run time), for give-backs
- * - `approval:pending:<findingId>`, `approval:granted:<findingId>`
+ * - `approval:pending:<findingId>`, `approval:granted:<findingId>`; channel `approval-granted`
  * - `requeue:<jobId>:<created>`  one replica queues a failed plan again
  * - `policy:rebuilt:<replica>`   the replica's audit history is in the counters (no expiry)
  * - `evidence:<kt>`          series a run on the target should fix (hash series → JSON), for verification
@@ -88,6 +88,11 @@ export class RedisKeys {
   /** Lock on queueing the failed remediation job `jobId` (created at `created`) again. */
   requeueLock(jobId: string, created: number): string {
     return this.key(`requeue:${jobId}:${created}`);
+  }
+
+  /** Pub/sub channel on which a grant names its finding, so a replica acts on it at once. */
+  get approvalGranted(): string {
+    return this.key('approval-granted');
   }
 
   approval(state: ApprovalState, findingId: string): string {
