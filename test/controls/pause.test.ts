@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
@@ -10,12 +10,12 @@ import type { AuditEntry } from '../../src/core/types.js';
 import { Daemon } from '../../src/daemon.js';
 import { type Sandbox, startSandbox } from '../../src/sandbox/index.js';
 import { capture } from '../support/capture.js';
-import { REDIS_URL, type TestRedis, testRedis } from '../support/redis.js';
+import { auditByFile, writeDriftDaemonFiles } from '../support/drift-daemon.js';
+import { type TestRedis, testRedis } from '../support/redis.js';
 import { waitFor } from '../support/wait.js';
 
 // `vigil pause` is one key in Redis that every replica's gates read: two daemons share one Redis,
 // both keep deciding on the drifted phase 4 every tick, and while paused neither acts.
-const PHASE4 = 'nba-phase4-precompute-processors';
 let sandbox: Sandbox;
 let env: TestRedis;
 let dir: string;
@@ -31,10 +31,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function files(): Promise<string> {
-  await writeFile(
-    join(dir, 'policy.yaml'),
-    `
+const POLICY = `
 mode: auto
 remediations:
   redeploy-service: { mode: auto, cooldown: 1h }
@@ -42,49 +39,11 @@ rules:
   - id: drift
     match: { metric: deploy_commits_behind, severity: [critical] }
     action: { kind: redeploy-service, params: { service: '{{labels.service}}' } }
-`,
-  );
-  const file = join(dir, 'vigil.yaml');
-  await writeFile(
-    file,
-    `
-redis: { url: ${REDIS_URL}, key_prefix: "${env.keys.namespace}" }
-http: { port: 0 }
-shutdown_grace: 5s
-data_dir: ${dir}
-policy_file: policy.yaml
-remediations: { verify_after: 500ms }
-gcp: { project: ${sandbox.project}, endpoint: ${sandbox.url} }
-collectors:
-  - id: deployment-drift
-    kind: cloud-run-drift
-    interval: 1s
-    options: { repository: ${sandbox.env.VIGIL_GIT_URL}, branch: main, services: [${PHASE4}] }
-detectors:
-  - metric: deploy_commits_behind
-    use: [{ kind: threshold, options: { direction: up, warning: 150, critical: 300, unit: number } }]
-`,
-  );
-  return file;
-}
+`;
 
-/** Every replica's decisions (and the CLI's entries), by replica. */
-async function audit(): Promise<Map<string, AuditEntry[]>> {
-  const byFile = new Map<string, AuditEntry[]>();
-  const auditDir = join(dir, 'audit');
-  for (const name of await readdir(auditDir).catch(() => [])) {
-    const text = await readFile(join(auditDir, name), 'utf8');
-    byFile.set(
-      name,
-      text
-        .trim()
-        .split('\n')
-        .filter(Boolean)
-        .map((line) => JSON.parse(line) as AuditEntry),
-    );
-  }
-  return byFile;
-}
+const files = () =>
+  writeDriftDaemonFiles(dir, { sandbox, namespace: env.keys.namespace, policy: POLICY, interval: '1s' });
+const audit = () => auditByFile(dir);
 
 const decisions = (entries: readonly AuditEntry[]) => entries.filter((entry) => entry.event === 'decision');
 

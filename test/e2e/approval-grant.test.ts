@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
@@ -6,16 +6,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runApprove } from '../../src/commands/approve.js';
 import { loadConfig } from '../../src/config.js';
 import { systemClock } from '../../src/core/clock.js';
-import type { AuditEntry } from '../../src/core/types.js';
 import { Daemon } from '../../src/daemon.js';
 import { type Sandbox, startSandbox } from '../../src/sandbox/index.js';
 import { capture } from '../support/capture.js';
-import { REDIS_URL, type TestRedis, testRedis } from '../support/redis.js';
+import { auditByFile, writeDriftDaemonFiles } from '../support/drift-daemon.js';
+import { type TestRedis, testRedis } from '../support/redis.js';
 import { waitFor } from '../support/wait.js';
 
 // A grant must not wait for the collector's next tick (10 minutes for drift in the seed config):
 // here the drift collector ticks once an hour, so only the grant itself can make the redeploy run.
-const PHASE4 = 'nba-phase4-precompute-processors';
 let sandbox: Sandbox;
 let env: TestRedis;
 let dir: string;
@@ -31,10 +30,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function files(): Promise<string> {
-  await writeFile(
-    join(dir, 'policy.yaml'),
-    `
+const POLICY = `
 mode: auto
 remediations:
   redeploy-service: { mode: auto, cooldown: 1h, requires_approval: true }
@@ -42,41 +38,11 @@ rules:
   - id: drift
     match: { metric: deploy_commits_behind, severity: [critical] }
     action: { kind: redeploy-service, params: { service: '{{labels.service}}' } }
-`,
-  );
-  const file = join(dir, 'vigil.yaml');
-  await writeFile(
-    file,
-    `
-redis: { url: ${REDIS_URL}, key_prefix: "${env.keys.namespace}" }
-http: { port: 0 }
-shutdown_grace: 5s
-data_dir: ${dir}
-policy_file: policy.yaml
-remediations: { verify_after: 500ms }
-gcp: { project: ${sandbox.project}, endpoint: ${sandbox.url} }
-collectors:
-  - id: deployment-drift
-    kind: cloud-run-drift
-    interval: 1h
-    options: { repository: ${sandbox.env.VIGIL_GIT_URL}, branch: main, services: [${PHASE4}] }
-detectors:
-  - metric: deploy_commits_behind
-    use: [{ kind: threshold, options: { direction: up, warning: 150, critical: 300, unit: number } }]
-`,
-  );
-  return file;
-}
+`;
 
-async function entries(): Promise<AuditEntry[]> {
-  const auditDir = join(dir, 'audit');
-  const all: AuditEntry[] = [];
-  for (const name of await readdir(auditDir).catch(() => [])) {
-    const text = await readFile(join(auditDir, name), 'utf8');
-    for (const line of text.trim().split('\n').filter(Boolean)) all.push(JSON.parse(line) as AuditEntry);
-  }
-  return all;
-}
+const files = () =>
+  writeDriftDaemonFiles(dir, { sandbox, namespace: env.keys.namespace, policy: POLICY, interval: '1h' });
+const entries = async () => [...(await auditByFile(dir)).values()].flat();
 
 describe('an approval grant', () => {
   it('runs the waiting plan at once, not at the collector’s next tick an hour later', async () => {
